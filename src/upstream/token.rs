@@ -1,0 +1,71 @@
+//! The upstream token as a type that cannot leak: `Debug` and `Display` print `***`, and
+//! the text is reachable only through [`Token::expose`], used when a request body is
+//! built. Loading reads `token_file` or `token_env`, never an inline value.
+
+use std::fmt;
+use std::path::Path;
+
+/// A secret: the instansi's token for the platform.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl Token {
+    pub fn new(text: impl Into<String>) -> Self {
+        Token(text.into().trim().to_string())
+    }
+
+    /// The secret text. Only request builders call this.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Reads the token from a file (trimmed). The message names the file, never its text.
+    pub fn from_file(path: &Path) -> Result<Token, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            format!(
+                "cannot read the upstream token from {}: {e} (create the file with the token as its only content, readable only by the connector's user)",
+                path.display()
+            )
+        })?;
+        let t = Token::new(text);
+        if t.0.is_empty() {
+            return Err(format!("the token file {} is empty", path.display()));
+        }
+        Ok(t)
+    }
+
+    /// Reads the token from an environment variable.
+    pub fn from_env(var: &str) -> Result<Token, String> {
+        match std::env::var(var) {
+            Ok(v) if !v.trim().is_empty() => Ok(Token::new(v)),
+            Ok(_) => Err(format!("the environment variable {var} is empty")),
+            Err(_) => Err(format!(
+                "the environment variable {var} is not set (it must hold the upstream token)"
+            )),
+        }
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_never_prints() {
+        let t = Token::new("{3F2504E0-4F89-41D3-9A0C-0305E82C3301}");
+        assert_eq!(format!("{t} {t:?} {:?}", Some(&t)), "*** *** Some(***)");
+        assert_eq!(t.expose(), "{3F2504E0-4F89-41D3-9A0C-0305E82C3301}");
+    }
+}

@@ -1,0 +1,980 @@
+//! The XML side of the contract, in both directions: reading and writing `<lapor>`
+//! documents (stream pages, one complaint, write answers, error envelopes, requests).
+//!
+//! Reading never builds a whole page in memory: [`parse_lapor`] walks the root's children
+//! one at a time, each as a small [`Element`] tree with its raw byte range, so a page of
+//! complaints is handed over item by item and one bad `<laporan>` is set aside with its
+//! raw XML while the rest of the page is used. A DOCTYPE, invalid UTF-8, an unknown entity,
+//! nesting deeper than [`MAX_DEPTH`] or a truncated document rejects the document whole.
+//! The client and the simulator share this module, so both halves speak one dialect.
+
+use crate::model::{
+    Attachment, Author, Complaint, Location, NewComplaint, Reporter, Status, StatusLabels,
+    StreamKey, ThreadEntry, TopicRef, TrackingId, UnitRef, format_wib, parse_timestamp,
+};
+use chrono::{DateTime, Utc};
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+use std::fmt::Write as _;
+use std::ops::Range;
+
+/// Deepest element nesting accepted; real documents need 4.
+pub const MAX_DEPTH: usize = 16;
+
+/// Why a document was rejected whole.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum XmlError {
+    #[error("response is not valid UTF-8 (first bad byte at offset {0})")]
+    NotUtf8(usize),
+    #[error("response declares a DOCTYPE, which the contract forbids (refused, nothing expanded)")]
+    Doctype,
+    #[error("response is truncated: the document ended inside <{0}>")]
+    Truncated(String),
+    #[error("response is not well-formed XML at byte {position}: {message}")]
+    Malformed { position: u64, message: String },
+    #[error("response nests elements deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+    #[error("expected a <lapor> document, found {0}")]
+    UnexpectedRoot(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// A small owned element tree: one child of `<lapor>`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Element {
+    pub name: String,
+    pub attrs: Vec<(String, String)>,
+    /// Text directly inside this element (entities resolved, CDATA included).
+    pub text: String,
+    pub children: Vec<Element>,
+}
+
+impl Element {
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn child(&self, name: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+
+    pub fn child_text(&self, name: &str) -> Option<&str> {
+        self.child(name).map(|c| c.text.as_str())
+    }
+}
+
+/// The root of a `<lapor>` document: its attributes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Root {
+    pub attrs: Vec<(String, String)>,
+}
+
+impl Root {
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Checks that `bytes` are UTF-8 and returns the text.
+pub fn as_utf8(bytes: &[u8]) -> Result<&str, XmlError> {
+    std::str::from_utf8(bytes).map_err(|e| XmlError::NotUtf8(e.valid_up_to()))
+}
+
+/// Walks a `<lapor>` document: returns the root's attributes and calls `on_child` with
+/// each direct child and its raw byte range in `text`, in document order.
+pub fn parse_lapor(
+    text: &str,
+    mut on_child: impl FnMut(Element, Range<usize>),
+) -> Result<Root, XmlError> {
+    let mut reader = Reader::from_str(text);
+    reader.config_mut().check_end_names = true;
+    let mut root: Option<Root> = None;
+    let mut closed = false;
+    loop {
+        let before = reader.buffer_position() as usize;
+        let ev = reader.read_event().map_err(|e| malformed(&reader, e))?;
+        match ev {
+            Event::DocType(_) => return Err(XmlError::Doctype),
+            Event::Decl(_) | Event::Comment(_) | Event::PI(_) => {}
+            Event::Text(t) if t.xml10_content().trim().is_empty() => {}
+            Event::Eof => {
+                return match (root, closed) {
+                    (Some(r), true) => Ok(r),
+                    (Some(_), false) => Err(XmlError::Truncated("lapor".into())),
+                    (None, _) => Err(XmlError::UnexpectedRoot("an empty document".into())),
+                };
+            }
+            Event::Start(s) if root.is_some() && !closed => {
+                let el = read_element(&mut reader, &s, 2)?;
+                on_child(el, before..reader.buffer_position() as usize);
+            }
+            Event::Empty(s) if root.is_some() && !closed => {
+                let el = element_head(&s)?;
+                on_child(el, before..reader.buffer_position() as usize);
+            }
+            Event::End(_) if root.is_some() && !closed => closed = true,
+            Event::Start(s) if root.is_none() => {
+                check_root(&s)?;
+                root = Some(Root {
+                    attrs: attrs_of(&s)?,
+                });
+            }
+            Event::Empty(s) if root.is_none() => {
+                check_root(&s)?;
+                root = Some(Root {
+                    attrs: attrs_of(&s)?,
+                });
+                closed = true;
+            }
+            Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) if root.is_some() => {
+                // Stray text between children carries nothing of the contract.
+            }
+            other => {
+                return Err(XmlError::Invalid(format!(
+                    "unexpected content {} the <lapor> element",
+                    if closed { "after" } else { "outside" }
+                ))
+                .or_unexpected(&other));
+            }
+        }
+    }
+}
+
+trait OrUnexpected {
+    fn or_unexpected(self, ev: &Event<'_>) -> XmlError;
+}
+
+impl OrUnexpected for XmlError {
+    fn or_unexpected(self, ev: &Event<'_>) -> XmlError {
+        match ev {
+            Event::Start(s) | Event::Empty(s) => {
+                XmlError::UnexpectedRoot(format!("<{}>", s.name().as_ref()))
+            }
+            _ => self,
+        }
+    }
+}
+
+fn check_root(s: &BytesStart<'_>) -> Result<(), XmlError> {
+    if s.name().as_ref() == "lapor" {
+        Ok(())
+    } else {
+        Err(XmlError::UnexpectedRoot(format!("<{}>", s.name().as_ref())))
+    }
+}
+
+fn malformed(reader: &Reader<&[u8]>, e: quick_xml::Error) -> XmlError {
+    let message = e.to_string();
+    if message.contains("nexpected EOF") || message.contains("nexpected end") {
+        return XmlError::Truncated("a tag".into());
+    }
+    XmlError::Malformed {
+        position: reader.error_position(),
+        message,
+    }
+}
+
+fn attrs_of(s: &BytesStart<'_>) -> Result<Vec<(String, String)>, XmlError> {
+    let mut out = Vec::new();
+    for a in s.attributes() {
+        let a = a.map_err(|e| XmlError::Invalid(format!("bad attribute: {e}")))?;
+        let key = a.key.as_ref().to_string();
+        let value = a
+            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map_err(|e| XmlError::Invalid(format!("bad attribute value: {e}")))?
+            .into_owned();
+        out.push((key, value));
+    }
+    Ok(out)
+}
+
+fn element_head(s: &BytesStart<'_>) -> Result<Element, XmlError> {
+    Ok(Element {
+        name: s.name().as_ref().to_string(),
+        attrs: attrs_of(s)?,
+        text: String::new(),
+        children: Vec::new(),
+    })
+}
+
+fn read_element(
+    reader: &mut Reader<&[u8]>,
+    start: &BytesStart<'_>,
+    depth: usize,
+) -> Result<Element, XmlError> {
+    if depth > MAX_DEPTH {
+        return Err(XmlError::TooDeep);
+    }
+    let mut el = element_head(start)?;
+    loop {
+        let ev = reader.read_event().map_err(|e| malformed(reader, e))?;
+        match ev {
+            Event::Start(s) => el.children.push(read_element(reader, &s, depth + 1)?),
+            Event::Empty(s) => el.children.push(element_head(&s)?),
+            Event::Text(t) => el.text.push_str(&t.xml10_content()),
+            Event::CData(c) => el.text.push_str(&c.xml10_content()),
+            Event::GeneralRef(r) => {
+                if let Some(ch) = r
+                    .resolve_char_ref()
+                    .map_err(|e| XmlError::Invalid(format!("bad character reference: {e}")))?
+                {
+                    el.text.push(ch);
+                } else {
+                    let name = r.xml10_content();
+                    let ch = match name.as_ref() {
+                        "amp" => '&',
+                        "lt" => '<',
+                        "gt" => '>',
+                        "quot" => '"',
+                        "apos" => '\'',
+                        other => {
+                            return Err(XmlError::Invalid(format!(
+                                "unknown entity &{other}; (entities are never expanded)"
+                            )));
+                        }
+                    };
+                    el.text.push(ch);
+                }
+            }
+            Event::End(_) => return Ok(el),
+            Event::Eof => return Err(XmlError::Truncated(el.name)),
+            Event::DocType(_) => return Err(XmlError::Doctype),
+            Event::Comment(_) | Event::PI(_) | Event::Decl(_) => {}
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Responses
+// ---------------------------------------------------------------------------------------
+
+/// An error envelope: `<lapor status="error"><kode>…</kode><pesan>…</pesan></lapor>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorEnvelope {
+    pub kode: String,
+    pub pesan: String,
+}
+
+/// A `<laporan>` that could not be used, kept with its raw XML and the reason.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SetAside {
+    pub tracking_id: Option<TrackingId>,
+    pub reason: String,
+    pub raw: String,
+}
+
+/// A complaint with the exact XML it was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawComplaint {
+    pub complaint: Complaint,
+    pub raw: String,
+}
+
+/// One page of `getstream`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StreamPage {
+    pub items: Vec<RawComplaint>,
+    pub set_aside: Vec<SetAside>,
+    /// The `<lanjut>` key: more remain after it. `None`: the stream is exhausted for now.
+    pub next: Option<StreamKey>,
+}
+
+/// The answer to a write (endpoints 5–8).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WriteAnswer {
+    pub tracking_id: TrackingId,
+    pub transaksi_id: String,
+    /// The server had seen this `ref` before and applied nothing this time.
+    pub duplikat: bool,
+}
+
+/// What a response document says at the top level.
+pub enum Outcome<T> {
+    Ok(T),
+    Error(ErrorEnvelope),
+}
+
+fn envelope_from(root: &Root, children: &[Element]) -> Option<ErrorEnvelope> {
+    if root.attr("status") != Some("error") {
+        return None;
+    }
+    let get = |n: &str| {
+        children
+            .iter()
+            .find(|c| c.name == n)
+            .map(|c| c.text.trim().to_string())
+            .unwrap_or_default()
+    };
+    Some(ErrorEnvelope {
+        kode: get("kode"),
+        pesan: get("pesan"),
+    })
+}
+
+fn check_ok(root: &Root) -> Result<(), XmlError> {
+    match root.attr("status") {
+        Some("ok") => Ok(()),
+        Some(other) => Err(XmlError::Invalid(format!(
+            "<lapor> has status=\"{other}\" (expected \"ok\" or \"error\")"
+        ))),
+        None => Err(XmlError::Invalid(
+            "<lapor> answer has no status attribute".into(),
+        )),
+    }
+}
+
+/// Parses a `getstream` answer, item by item.
+pub fn parse_stream_page(
+    text: &str,
+    labels: &StatusLabels,
+) -> Result<Outcome<StreamPage>, XmlError> {
+    let mut page = StreamPage::default();
+    let mut others: Vec<Element> = Vec::new();
+    let mut lanjut: Option<Result<StreamKey, String>> = None;
+    let root = parse_lapor(text, |el, range| match el.name.as_str() {
+        "laporan" => {
+            let raw = &text[range];
+            match complaint_from_element(&el, labels) {
+                Ok(c) => page.items.push(RawComplaint {
+                    complaint: c,
+                    raw: raw.to_string(),
+                }),
+                Err(reason) => page.set_aside.push(SetAside {
+                    tracking_id: el.attr("trackingid").and_then(|t| t.trim().parse().ok()),
+                    reason,
+                    raw: raw.to_string(),
+                }),
+            }
+        }
+        "lanjut" => lanjut = Some(stream_key_from(&el)),
+        _ => others.push(el),
+    })?;
+    if let Some(env) = envelope_from(&root, &others) {
+        return Ok(Outcome::Error(env));
+    }
+    check_ok(&root)?;
+    page.next = match lanjut {
+        None => None,
+        Some(Ok(k)) => Some(k),
+        Some(Err(e)) => return Err(XmlError::Invalid(format!("bad <lanjut>: {e}"))),
+    };
+    Ok(Outcome::Ok(page))
+}
+
+fn stream_key_from(el: &Element) -> Result<StreamKey, String> {
+    let sejak = parse_timestamp(el.attr("sejak").ok_or("missing sejak")?)?;
+    let setelah = match el.attr("setelah") {
+        None => None,
+        Some(s) => Some(
+            s.trim()
+                .parse::<TrackingId>()
+                .map_err(|_| format!("setelah '{s}' is not a tracking id"))?,
+        ),
+    };
+    Ok(StreamKey { sejak, setelah })
+}
+
+/// Parses a `getlaporan` answer. An invalid `<laporan>` is an error with its reason.
+pub fn parse_laporan_answer(
+    text: &str,
+    labels: &StatusLabels,
+) -> Result<Outcome<Result<RawComplaint, SetAside>>, XmlError> {
+    let mut found: Option<Result<RawComplaint, SetAside>> = None;
+    let mut others = Vec::new();
+    let root = parse_lapor(text, |el, range| {
+        if el.name == "laporan" && found.is_none() {
+            let raw = text[range].to_string();
+            found = Some(match complaint_from_element(&el, labels) {
+                Ok(complaint) => Ok(RawComplaint { complaint, raw }),
+                Err(reason) => Err(SetAside {
+                    tracking_id: el.attr("trackingid").and_then(|t| t.trim().parse().ok()),
+                    reason,
+                    raw,
+                }),
+            });
+        } else {
+            others.push(el);
+        }
+    })?;
+    if let Some(env) = envelope_from(&root, &others) {
+        return Ok(Outcome::Error(env));
+    }
+    check_ok(&root)?;
+    found
+        .map(Outcome::Ok)
+        .ok_or_else(|| XmlError::Invalid("answer has no <laporan>".into()))
+}
+
+/// Parses a write answer (`<trackingid>`, `<transaksiid>`, optional `<duplikat>`).
+pub fn parse_write_answer(text: &str) -> Result<Outcome<WriteAnswer>, XmlError> {
+    let mut children = Vec::new();
+    let root = parse_lapor(text, |el, _| children.push(el))?;
+    if let Some(env) = envelope_from(&root, &children) {
+        return Ok(Outcome::Error(env));
+    }
+    check_ok(&root)?;
+    let get = |n: &str| {
+        children
+            .iter()
+            .find(|c| c.name == n)
+            .map(|c| c.text.trim().to_string())
+    };
+    let tracking_id = get("trackingid")
+        .ok_or_else(|| XmlError::Invalid("write answer has no <trackingid>".into()))?;
+    let tracking_id = tracking_id
+        .parse()
+        .map_err(|_| XmlError::Invalid(format!("trackingid '{tracking_id}' is not a number")))?;
+    let transaksi_id = get("transaksiid")
+        .ok_or_else(|| XmlError::Invalid("write answer has no <transaksiid>".into()))?;
+    Ok(Outcome::Ok(WriteAnswer {
+        tracking_id,
+        transaksi_id,
+        duplikat: get("duplikat").as_deref() == Some("1"),
+    }))
+}
+
+fn flag(el: &Element, name: &str) -> Result<bool, String> {
+    match el.attr(name).map(str::trim) {
+        None | Some("0") | Some("") | Some("false") => Ok(false),
+        Some("1") | Some("true") => Ok(true),
+        Some(other) => Err(format!("{name}=\"{other}\" is not 0 or 1")),
+    }
+}
+
+fn time_of(el: &Element, what: &str) -> Result<DateTime<Utc>, String> {
+    parse_timestamp(el.text.trim()).map_err(|e| format!("bad <{what}>: {e}"))
+}
+
+fn opt_text(el: &Element, name: &str) -> Option<String> {
+    el.child_text(name)
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+}
+
+/// Maps one `<laporan>` element to a complaint, or says why it cannot be used.
+pub fn complaint_from_element(el: &Element, labels: &StatusLabels) -> Result<Complaint, String> {
+    let tracking_id = match el.attr("trackingid").map(str::trim) {
+        None | Some("") => return Err("missing trackingid".into()),
+        Some(t) => t
+            .parse::<TrackingId>()
+            .map_err(|_| format!("trackingid '{t}' is not a decimal integer"))?,
+    };
+    let diperbarui = time_of(
+        el.child("diperbarui").ok_or("missing <diperbarui>")?,
+        "diperbarui",
+    )?;
+    let dibuat = el
+        .child("dibuat")
+        .map(|d| time_of(d, "dibuat"))
+        .transpose()?;
+    let status_label = el.child_text("status").ok_or("missing <status>")?;
+    let status = labels
+        .parse(status_label)
+        .ok_or_else(|| format!("unknown status label '{}'", status_label.trim()))?;
+    let anonim = flag(el, "anonim")?;
+    let pelapor = if anonim {
+        None
+    } else {
+        el.child("pelapor").map(|p| Reporter {
+            namadepan: p.child_text("namadepan").unwrap_or_default().to_string(),
+            namabelakang: p.child_text("namabelakang").unwrap_or_default().to_string(),
+            email: p.child_text("email").unwrap_or_default().to_string(),
+            telpon: p.child_text("telpon").unwrap_or_default().to_string(),
+        })
+    };
+    let mut thread = Vec::new();
+    for t in el.children_named("tindaklanjut") {
+        let oleh_s = t.attr("oleh").unwrap_or_default();
+        let oleh = Author::parse(oleh_s)
+            .ok_or_else(|| format!("thread entry has unknown oleh=\"{oleh_s}\""))?;
+        let waktu = parse_timestamp(t.attr("waktu").unwrap_or_default())
+            .map_err(|e| format!("bad thread entry waktu: {e}"))?;
+        thread.push(ThreadEntry {
+            transaksi_id: t.attr("transaksiid").unwrap_or_default().to_string(),
+            oleh,
+            unit: t.attr("unit").map(str::to_string),
+            waktu,
+            ref_: t.attr("ref").map(str::to_string),
+            isi: t.child_text("isi").unwrap_or_default().to_string(),
+        });
+    }
+    Ok(Complaint {
+        tracking_id,
+        rahasia: flag(el, "rahasia")?,
+        anonim,
+        judul: el.child_text("judul").unwrap_or_default().to_string(),
+        isi: el.child_text("isi").unwrap_or_default().to_string(),
+        klasifikasi: opt_text(el, "klasifikasi"),
+        topik: el.child("topik").and_then(|t| {
+            t.attr("id").map(|id| TopicRef {
+                id: id.trim().to_string(),
+                name: t.text.clone(),
+            })
+        }),
+        tags: el.children_named("tag").map(|t| t.text.clone()).collect(),
+        kanal: opt_text(el, "kanal"),
+        lokasi: el.child("lokasi").and_then(|l| {
+            l.attr("kode").map(|k| Location {
+                kode: k.trim().to_string(),
+                name: l.text.clone(),
+            })
+        }),
+        pelapor,
+        status,
+        unit: el.child("unit").and_then(|u| {
+            u.attr("id").map(|id| UnitRef {
+                id: id.trim().to_string(),
+                name: u.text.clone(),
+            })
+        }),
+        dibuat,
+        diperbarui,
+        lampiran: el
+            .children_named("lampiran")
+            .map(|l| Attachment {
+                url: l.attr("url").unwrap_or_default().to_string(),
+                jenis: l.attr("jenis").unwrap_or_default().to_string(),
+            })
+            .collect(),
+        thread,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Requests
+// ---------------------------------------------------------------------------------------
+
+/// A write the instansi asks the platform to apply, with the caller's idempotency `ref`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WriteRequest {
+    #[serde(rename = "ref")]
+    pub ref_: String,
+    pub action: WriteAction,
+}
+
+/// The four writes of the contract (endpoints 5–8).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum WriteAction {
+    Disposisi {
+        tracking_id: TrackingId,
+        unit: String,
+        catatan: String,
+    },
+    TindakLanjut {
+        tracking_id: TrackingId,
+        unit: String,
+        isi: String,
+    },
+    SetStatus {
+        tracking_id: TrackingId,
+        nilai: Status,
+        alasan: String,
+    },
+    AddStream {
+        laporan: NewComplaint,
+    },
+}
+
+impl WriteAction {
+    /// The complaint it acts on; `None` for a new complaint.
+    pub fn tracking_id(&self) -> Option<TrackingId> {
+        match self {
+            WriteAction::Disposisi { tracking_id, .. }
+            | WriteAction::TindakLanjut { tracking_id, .. }
+            | WriteAction::SetStatus { tracking_id, .. } => Some(*tracking_id),
+            WriteAction::AddStream { .. } => None,
+        }
+    }
+
+    /// The short name used in logs, reports and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            WriteAction::Disposisi { .. } => "disposisi",
+            WriteAction::TindakLanjut { .. } => "tindaklanjut",
+            WriteAction::SetStatus { .. } => "setstatus",
+            WriteAction::AddStream { .. } => "addstream",
+        }
+    }
+}
+
+/// True when `r` is a valid `ref`: 1 to 64 characters of `[A-Za-z0-9._-]`.
+pub fn valid_ref(r: &str) -> bool {
+    (1..=64).contains(&r.len())
+        && r.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// Any request the stream API accepts (what the simulator parses).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    GetStream { key: StreamKey, batas: Option<u32> },
+    GetLaporan { tracking_id: TrackingId },
+    Write(Box<WriteRequest>),
+}
+
+fn esc(s: &str) -> std::borrow::Cow<'_, str> {
+    quick_xml::escape::escape(s)
+}
+
+fn open_lapor(out: &mut String, token: &str) {
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<lapor token=\"");
+    out.push_str(&esc(token));
+    out.push_str("\">");
+}
+
+/// `getstream` request body.
+pub fn write_getstream_request(token: &str, key: &StreamKey, batas: u32) -> String {
+    let mut out = String::with_capacity(160);
+    open_lapor(&mut out, token);
+    let _ = write!(out, "<ambil sejak=\"{}\"", format_wib(key.sejak));
+    if let Some(s) = key.setelah {
+        let _ = write!(out, " setelah=\"{s}\"");
+    }
+    let _ = write!(out, " batas=\"{batas}\"/></lapor>");
+    out
+}
+
+/// `getlaporan` request body.
+pub fn write_getlaporan_request(token: &str, tracking_id: TrackingId) -> String {
+    let mut out = String::with_capacity(128);
+    open_lapor(&mut out, token);
+    let _ = write!(out, "<ambil trackingid=\"{tracking_id}\"/></lapor>");
+    out
+}
+
+fn write_reporter(out: &mut String, p: &Reporter) {
+    let _ = write!(
+        out,
+        "<pelapor><namadepan>{}</namadepan><namabelakang>{}</namabelakang><email>{}</email><telpon>{}</telpon></pelapor>",
+        esc(&p.namadepan),
+        esc(&p.namabelakang),
+        esc(&p.email),
+        esc(&p.telpon)
+    );
+}
+
+fn b(v: bool) -> u8 {
+    u8::from(v)
+}
+
+/// Body of a write request (endpoints 5–8).
+pub fn write_write_request(token: &str, req: &WriteRequest, labels: &StatusLabels) -> String {
+    let mut out = String::with_capacity(512);
+    open_lapor(&mut out, token);
+    let r = esc(&req.ref_);
+    match &req.action {
+        WriteAction::Disposisi {
+            tracking_id,
+            unit,
+            catatan,
+        } => {
+            let _ = write!(
+                out,
+                "<disposisi trackingid=\"{tracking_id}\" unit=\"{}\" ref=\"{r}\"><catatan>{}</catatan></disposisi>",
+                esc(unit),
+                esc(catatan)
+            );
+        }
+        WriteAction::TindakLanjut {
+            tracking_id,
+            unit,
+            isi,
+        } => {
+            let _ = write!(
+                out,
+                "<tindaklanjut trackingid=\"{tracking_id}\" unit=\"{}\" ref=\"{r}\"><isi>{}</isi></tindaklanjut>",
+                esc(unit),
+                esc(isi)
+            );
+        }
+        WriteAction::SetStatus {
+            tracking_id,
+            nilai,
+            alasan,
+        } => {
+            let _ = write!(
+                out,
+                "<status trackingid=\"{tracking_id}\" nilai=\"{}\" ref=\"{r}\"><alasan>{}</alasan></status>",
+                esc(labels.label(*nilai)),
+                esc(alasan)
+            );
+        }
+        WriteAction::AddStream { laporan: l } => {
+            if let (Some(p), false) = (&l.pelapor, l.anonim) {
+                write_reporter(&mut out, p);
+            }
+            let _ = write!(
+                out,
+                "<laporan rahasia=\"{}\" anonim=\"{}\" ref=\"{r}\"><judul>{}</judul><isi>{}</isi>",
+                b(l.rahasia),
+                b(l.anonim),
+                esc(&l.judul),
+                esc(&l.isi)
+            );
+            if let Some(t) = &l.topik_id {
+                let _ = write!(out, "<topik id=\"{}\"/>", esc(t));
+            }
+            if let Some(k) = &l.lokasi_kode {
+                let _ = write!(out, "<lokasi kode=\"{}\"/>", esc(k));
+            }
+            if let Some(k) = &l.kanal {
+                let _ = write!(out, "<kanal>{}</kanal>", esc(k));
+            }
+            out.push_str("</laporan>");
+        }
+    }
+    out.push_str("</lapor>");
+    out
+}
+
+/// Parses any stream-API request: the token and what it asks. Used by the simulator.
+pub fn parse_request(text: &str, labels: &StatusLabels) -> Result<(String, Request), XmlError> {
+    let mut children = Vec::new();
+    let root = parse_lapor(text, |el, _| children.push(el))?;
+    let token = root.attr("token").unwrap_or_default().to_string();
+    let invalid = |m: &str| XmlError::Invalid(m.to_string());
+    let num = |el: &Element, a: &str| -> Result<TrackingId, XmlError> {
+        el.attr(a)
+            .and_then(|v| v.trim().parse().ok())
+            .ok_or_else(|| XmlError::Invalid(format!("<{}> needs a numeric {a}", el.name)))
+    };
+    let ref_of = |el: &Element| -> Result<String, XmlError> {
+        let r = el.attr("ref").unwrap_or_default();
+        if valid_ref(r) {
+            Ok(r.to_string())
+        } else {
+            Err(XmlError::Invalid(
+                "ref must be 1 to 64 characters of A-Z a-z 0-9 . _ -".into(),
+            ))
+        }
+    };
+    let first = children
+        .iter()
+        .find(|c| c.name != "pelapor")
+        .ok_or_else(|| invalid("the request is empty"))?;
+    let req = match first.name.as_str() {
+        "ambil" if first.attr("trackingid").is_some() => Request::GetLaporan {
+            tracking_id: num(first, "trackingid")?,
+        },
+        "ambil" => {
+            let key = stream_key_from(first).map_err(|e| XmlError::Invalid(e.to_string()))?;
+            let batas = match first.attr("batas") {
+                None => None,
+                Some(v) => Some(
+                    v.trim()
+                        .parse()
+                        .map_err(|_| invalid("batas must be a number"))?,
+                ),
+            };
+            Request::GetStream { key, batas }
+        }
+        "disposisi" => Request::Write(Box::new(WriteRequest {
+            ref_: ref_of(first)?,
+            action: WriteAction::Disposisi {
+                tracking_id: num(first, "trackingid")?,
+                unit: first.attr("unit").unwrap_or_default().to_string(),
+                catatan: first.child_text("catatan").unwrap_or_default().to_string(),
+            },
+        })),
+        "tindaklanjut" => Request::Write(Box::new(WriteRequest {
+            ref_: ref_of(first)?,
+            action: WriteAction::TindakLanjut {
+                tracking_id: num(first, "trackingid")?,
+                unit: first.attr("unit").unwrap_or_default().to_string(),
+                isi: first.child_text("isi").unwrap_or_default().to_string(),
+            },
+        })),
+        "status" => {
+            let nilai = first.attr("nilai").unwrap_or_default();
+            Request::Write(Box::new(WriteRequest {
+                ref_: ref_of(first)?,
+                action: WriteAction::SetStatus {
+                    tracking_id: num(first, "trackingid")?,
+                    nilai: labels
+                        .parse(nilai)
+                        .ok_or_else(|| XmlError::Invalid(format!("unknown status '{nilai}'")))?,
+                    alasan: first.child_text("alasan").unwrap_or_default().to_string(),
+                },
+            }))
+        }
+        "laporan" => {
+            let anonim = flag(first, "anonim").map_err(XmlError::Invalid)?;
+            let pelapor = children
+                .iter()
+                .find(|c| c.name == "pelapor")
+                .map(|p| Reporter {
+                    namadepan: p.child_text("namadepan").unwrap_or_default().to_string(),
+                    namabelakang: p.child_text("namabelakang").unwrap_or_default().to_string(),
+                    email: p.child_text("email").unwrap_or_default().to_string(),
+                    telpon: p.child_text("telpon").unwrap_or_default().to_string(),
+                });
+            Request::Write(Box::new(WriteRequest {
+                ref_: ref_of(first)?,
+                action: WriteAction::AddStream {
+                    laporan: NewComplaint {
+                        rahasia: flag(first, "rahasia").map_err(XmlError::Invalid)?,
+                        anonim,
+                        pelapor: if anonim { None } else { pelapor },
+                        judul: first.child_text("judul").unwrap_or_default().to_string(),
+                        isi: first.child_text("isi").unwrap_or_default().to_string(),
+                        topik_id: first
+                            .child("topik")
+                            .and_then(|t| t.attr("id"))
+                            .map(str::to_string),
+                        lokasi_kode: first
+                            .child("lokasi")
+                            .and_then(|t| t.attr("kode"))
+                            .map(str::to_string),
+                        kanal: opt_text(first, "kanal"),
+                    },
+                },
+            }))
+        }
+        other => return Err(XmlError::Invalid(format!("unknown request <{other}>"))),
+    };
+    Ok((token, req))
+}
+
+// ---------------------------------------------------------------------------------------
+// Responses, written (the simulator's side)
+// ---------------------------------------------------------------------------------------
+
+/// Writes one `<laporan>` element as the platform does.
+pub fn write_complaint(out: &mut String, c: &Complaint, labels: &StatusLabels) {
+    let _ = write!(
+        out,
+        "<laporan trackingid=\"{}\" rahasia=\"{}\" anonim=\"{}\">",
+        c.tracking_id,
+        b(c.rahasia),
+        b(c.anonim)
+    );
+    let _ = write!(
+        out,
+        "<judul>{}</judul><isi>{}</isi>",
+        esc(&c.judul),
+        esc(&c.isi)
+    );
+    if let Some(k) = &c.klasifikasi {
+        let _ = write!(out, "<klasifikasi>{}</klasifikasi>", esc(k));
+    }
+    if let Some(t) = &c.topik {
+        let _ = write!(out, "<topik id=\"{}\">{}</topik>", esc(&t.id), esc(&t.name));
+    }
+    for t in &c.tags {
+        let _ = write!(out, "<tag>{}</tag>", esc(t));
+    }
+    if let Some(k) = &c.kanal {
+        let _ = write!(out, "<kanal>{}</kanal>", esc(k));
+    }
+    if let Some(l) = &c.lokasi {
+        let _ = write!(
+            out,
+            "<lokasi kode=\"{}\">{}</lokasi>",
+            esc(&l.kode),
+            esc(&l.name)
+        );
+    }
+    if let (Some(p), false) = (&c.pelapor, c.anonim) {
+        write_reporter(out, p);
+    }
+    let _ = write!(out, "<status>{}</status>", esc(labels.label(c.status)));
+    if let Some(u) = &c.unit {
+        let _ = write!(out, "<unit id=\"{}\">{}</unit>", esc(&u.id), esc(&u.name));
+    }
+    if let Some(d) = c.dibuat {
+        let _ = write!(out, "<dibuat>{}</dibuat>", format_wib(d));
+    }
+    let _ = write!(out, "<diperbarui>{}</diperbarui>", format_wib(c.diperbarui));
+    for l in &c.lampiran {
+        let _ = write!(
+            out,
+            "<lampiran url=\"{}\" jenis=\"{}\"/>",
+            esc(&l.url),
+            esc(&l.jenis)
+        );
+    }
+    for t in &c.thread {
+        let _ = write!(
+            out,
+            "<tindaklanjut transaksiid=\"{}\" oleh=\"{}\"",
+            esc(&t.transaksi_id),
+            t.oleh.as_str()
+        );
+        if let Some(u) = &t.unit {
+            let _ = write!(out, " unit=\"{}\"", esc(u));
+        }
+        let _ = write!(out, " waktu=\"{}\"", format_wib(t.waktu));
+        if let Some(r) = &t.ref_ {
+            let _ = write!(out, " ref=\"{}\"", esc(r));
+        }
+        let _ = write!(out, "><isi>{}</isi></tindaklanjut>", esc(&t.isi));
+    }
+    out.push_str("</laporan>");
+}
+
+/// Writes a `getstream` answer.
+pub fn write_stream_page<'a>(
+    items: impl IntoIterator<Item = &'a Complaint>,
+    next: Option<&StreamKey>,
+    labels: &StatusLabels,
+) -> String {
+    let mut out = String::with_capacity(64 * 1024);
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<lapor status=\"ok\">");
+    for c in items {
+        out.push('\n');
+        write_complaint(&mut out, c, labels);
+    }
+    if let Some(k) = next {
+        let _ = write!(out, "\n<lanjut sejak=\"{}\"", format_wib(k.sejak));
+        if let Some(s) = k.setelah {
+            let _ = write!(out, " setelah=\"{s}\"");
+        }
+        out.push_str("/>");
+    }
+    out.push_str("\n</lapor>\n");
+    out
+}
+
+/// Writes a `getlaporan` answer.
+pub fn write_laporan_answer(c: &Complaint, labels: &StatusLabels) -> String {
+    let mut out = String::with_capacity(4096);
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<lapor status=\"ok\">");
+    write_complaint(&mut out, c, labels);
+    out.push_str("</lapor>\n");
+    out
+}
+
+/// Writes a write answer.
+pub fn write_write_answer(a: &WriteAnswer) -> String {
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<lapor status=\"ok\"><trackingid>{}</trackingid><transaksiid>{}</transaksiid>",
+        a.tracking_id,
+        esc(&a.transaksi_id)
+    );
+    if a.duplikat {
+        out.push_str("<duplikat>1</duplikat>");
+    }
+    out.push_str("</lapor>\n");
+    out
+}
+
+/// Writes a stream-API error envelope.
+pub fn write_error_envelope(kode: &str, pesan: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<lapor status=\"error\"><kode>{}</kode><pesan>{}</pesan></lapor>\n",
+        esc(kode),
+        esc(pesan)
+    )
+}
