@@ -279,6 +279,7 @@ pub enum StopReason {
 pub struct Scheduler {
     clock: Arc<dyn Clock>,
     jobs: Vec<(Job, Option<DateTime<Utc>>)>,
+    last_started: Vec<Option<DateTime<Utc>>>,
     max_sleep: Duration,
     grace: Duration,
     status: StatusHandle,
@@ -289,6 +290,7 @@ impl Scheduler {
         Scheduler {
             clock,
             jobs: Vec::new(),
+            last_started: Vec::new(),
             max_sleep: DEFAULT_MAX_SLEEP,
             grace: Duration::from_secs(crate::config::DEFAULT_GRACE_SECONDS),
             status: StatusHandle::default(),
@@ -307,7 +309,8 @@ impl Scheduler {
         self
     }
 
-    /// Adds a job. Jobs due at the same moment run in the order they were added.
+    /// Adds a job. Of jobs due at the same moment, the one that started least recently runs
+    /// first, then the order of adding.
     pub fn add(&mut self, job: Job) {
         let next = job.schedule.next_after(self.clock.now());
         self.status.0.lock().expect("status lock").push(JobStatus {
@@ -321,6 +324,7 @@ impl Scheduler {
             runs: 0,
         });
         self.jobs.push((job, next));
+        self.last_started.push(None);
     }
 
     /// A handle on the jobs' status, valid while and after the scheduler runs.
@@ -354,13 +358,19 @@ impl Scheduler {
             }
             last_now = now;
 
+            // The earliest due fire first; on a tie the job that started least recently
+            // (so that a job that waited its turn is not overtaken again), then the order
+            // of adding.
             let due = self
                 .jobs
                 .iter()
                 .enumerate()
-                .filter_map(|(i, (_, next))| next.filter(|n| *n <= now).map(|n| (n, i)))
+                .filter_map(|(i, (_, next))| {
+                    next.filter(|n| *n <= now)
+                        .map(|n| (n, self.last_started[i], i))
+                })
                 .min();
-            if let Some((scheduled_for, i)) = due {
+            if let Some((scheduled_for, _, i)) = due {
                 if let Some(reason) = self.run_one(i, scheduled_for, &mut shutdown).await {
                     return reason;
                 }
@@ -391,6 +401,7 @@ impl Scheduler {
     ) -> Option<StopReason> {
         let clock = self.clock.clone();
         let started = clock.now();
+        self.last_started[i] = Some(started);
         let name = self.jobs[i].0.name.clone();
         let late = started - scheduled_for;
         if late > chrono::Duration::from_std(self.max_sleep).unwrap_or_default() * 2 {
