@@ -348,6 +348,19 @@ impl Calendar {
         (a.min(b)..=a.max(b)).filter(|y| !self.covers(*y)).collect()
     }
 
+    /// The years the clocks need soon that the calendar lacks: the year of `now`, and from
+    /// 1 December on also the next year (December deadlines run into January). For
+    /// `sp4n status`, `/metrics` and `check`.
+    pub fn missing_years_near(&self, now: DateTime<Utc>) -> Vec<i32> {
+        let today = self.local_date(now);
+        let mut years = vec![today.year()];
+        if today.month() == 12 {
+            years.push(today.year() + 1);
+        }
+        years.retain(|y| !self.covers(*y));
+        years
+    }
+
     /// Warnings for `sp4n mappings check` and the report: one per year in `years` that the
     /// calendar does not cover. `text` is the calendar's source (for the location).
     pub fn coverage_warnings(
@@ -607,6 +620,24 @@ mod tests {
         assert!(w[0].message.contains("2025"), "{}", w[0]);
         assert!(w[1].hint.contains("[tahun.2027]"), "{}", w[1]);
         assert!(!w[0].is_error());
+    }
+
+    #[test]
+    fn years_needed_soon_include_next_year_in_december() {
+        let cal = shipped();
+        assert!(
+            cal.missing_years_near(wib("2026-11-30T23:00:00+07:00"))
+                .is_empty()
+        );
+        // 1 Dec 00:30 WIB is still 30 Nov in UTC: the WIB date decides.
+        assert_eq!(
+            cal.missing_years_near(wib("2026-12-01T00:30:00+07:00")),
+            vec![2027]
+        );
+        assert_eq!(
+            cal.missing_years_near(wib("2027-03-01T00:00:00+07:00")),
+            vec![2027]
+        );
     }
 
     #[test]
