@@ -43,6 +43,21 @@ fn recording_job(
     })
 }
 
+/// A scheduler with recording jobs `(name, cron line, seconds of work)`.
+fn scheduler(clock: &Arc<DrivenClock>, log: &Log, jobs: &[(&str, &str, u64)]) -> Scheduler {
+    let mut s = Scheduler::new(clock.clone());
+    for (name, line, secs) in jobs {
+        s.add(recording_job(
+            name,
+            line,
+            clock,
+            log,
+            Duration::from_secs(*secs),
+        ));
+    }
+    s
+}
+
 fn starts(log: &Log, name: &str) -> Vec<String> {
     log.lock()
         .unwrap()
@@ -57,28 +72,15 @@ async fn jobs_fire_at_their_wib_times_with_monday_as_1() {
     // Friday 27 Nov 2026, 23:00 WIB.
     let clock = DrivenClock::new(t("2026-11-27T23:00:00+07:00"));
     let log = Log::default();
-    let mut s = Scheduler::new(clock.clone());
-    s.add(recording_job(
-        "weekday",
-        "30 7 * * 1-5",
+    let s = scheduler(
         &clock,
         &log,
-        Duration::ZERO,
-    ));
-    s.add(recording_job(
-        "sunday",
-        "0 6 * * 7",
-        &clock,
-        &log,
-        Duration::ZERO,
-    ));
-    s.add(recording_job(
-        "seconds",
-        "15 0 12 * * MON",
-        &clock,
-        &log,
-        Duration::ZERO,
-    ));
+        &[
+            ("weekday", "30 7 * * 1-5", 0),
+            ("sunday", "0 6 * * 7", 0),
+            ("seconds", "15 0 12 * * MON", 0),
+        ],
+    );
     let (stop, shutdown) = shutdown_channel();
     clock.stop_at(t("2026-12-01T23:00:00+07:00"), stop);
     assert_eq!(s.run(shutdown).await, StopReason::Shutdown);
@@ -94,22 +96,12 @@ async fn jobs_fire_at_their_wib_times_with_monday_as_1() {
 async fn jobs_never_overlap_and_a_waiting_job_runs_once() {
     let clock = DrivenClock::new(t("2026-11-30T08:00:30+07:00"));
     let log = Log::default();
-    let mut s = Scheduler::new(clock.clone());
     // pull takes 3.5 minutes and is due every minute; push is due every minute too.
-    s.add(recording_job(
-        "pull",
-        "* * * * *",
+    let s = scheduler(
         &clock,
         &log,
-        Duration::from_secs(210),
-    ));
-    s.add(recording_job(
-        "push",
-        "* * * * *",
-        &clock,
-        &log,
-        Duration::from_secs(10),
-    ));
+        &[("pull", "* * * * *", 210), ("push", "* * * * *", 10)],
+    );
     let (stop, shutdown) = shutdown_channel();
     clock.stop_at(t("2026-11-30T08:12:00+07:00"), stop);
     s.run(shutdown).await;
@@ -135,21 +127,11 @@ async fn jobs_never_overlap_and_a_waiting_job_runs_once() {
 async fn a_fire_missed_while_asleep_runs_once_on_wake() {
     let clock = DrivenClock::new(t("2026-11-30T10:00:30+07:00"));
     let log = Log::default();
-    let mut s = Scheduler::new(clock.clone());
-    s.add(recording_job(
-        "pull",
-        "* * * * *",
+    let s = scheduler(
         &clock,
         &log,
-        Duration::ZERO,
-    ));
-    s.add(recording_job(
-        "reconcile",
-        "30 2 * * *",
-        &clock,
-        &log,
-        Duration::ZERO,
-    ));
+        &[("pull", "* * * * *", 0), ("reconcile", "30 2 * * *", 0)],
+    );
     // The machine is suspended at 10:00:45 and wakes three days later at 10:00:50.
     clock.jump_when_passing(
         t("2026-11-30T10:00:45+07:00"),
@@ -177,14 +159,7 @@ async fn a_fire_missed_while_asleep_runs_once_on_wake() {
 async fn sleeps_are_bounded_even_for_a_daily_job() {
     let clock = DrivenClock::new(t("2026-11-30T03:00:00+07:00"));
     let log = Log::default();
-    let mut s = Scheduler::new(clock.clone());
-    s.add(recording_job(
-        "reconcile",
-        "30 2 * * *",
-        &clock,
-        &log,
-        Duration::ZERO,
-    ));
+    let s = scheduler(&clock, &log, &[("reconcile", "30 2 * * *", 0)]);
     let (stop, shutdown) = shutdown_channel();
     clock.stop_at(t("2026-12-01T03:00:00+07:00"), stop);
     s.run(shutdown).await;
@@ -198,14 +173,7 @@ async fn sleeps_are_bounded_even_for_a_daily_job() {
 async fn a_clock_stepped_back_does_not_hold_jobs_hostage() {
     let clock = DrivenClock::new(t("2026-11-30T10:00:30+07:00"));
     let log = Log::default();
-    let mut s = Scheduler::new(clock.clone());
-    s.add(recording_job(
-        "pull",
-        "*/5 * * * *",
-        &clock,
-        &log,
-        Duration::ZERO,
-    ));
+    let mut s = scheduler(&clock, &log, &[("pull", "*/5 * * * *", 0)]);
     let (stop, shutdown) = shutdown_channel();
     s.add(Job::new("stopper", cron("41 9 * * *"), move |_| {
         let stop = stop.clone();

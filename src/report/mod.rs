@@ -218,6 +218,21 @@ fn summarize(opd: &str, opd_name: &str, rows: &[&ReportRow]) -> OpdSummary {
     s
 }
 
+impl OpdSummary {
+    /// The six counts in report order: received, awaiting disposition, awaiting first
+    /// follow-up, in progress, closed, overdue.
+    pub fn counts(&self) -> [u64; 6] {
+        [
+            self.received,
+            self.awaiting_disposition,
+            self.awaiting_first_followup,
+            self.in_progress,
+            self.closed,
+            self.overdue,
+        ]
+    }
+}
+
 impl Report {
     /// Builds the report over the rows whose first-seen date is in `period`. OPDs appear
     /// in code order; the overdue list is most late first.
@@ -332,18 +347,14 @@ pub fn render_text(r: &Report) -> String {
         ("Nama OPD", Align::Left),
     ]);
     for s in r.per_opd.iter().chain(std::iter::once(&r.total)) {
-        t.row(vec![
-            s.opd.clone(),
-            s.received.to_string(),
-            s.awaiting_disposition.to_string(),
-            s.awaiting_first_followup.to_string(),
-            s.in_progress.to_string(),
-            s.closed.to_string(),
-            s.overdue.to_string(),
+        let mut cells = vec![s.opd.clone()];
+        cells.extend(s.counts().map(|n| n.to_string()));
+        cells.extend([
             decimal_id(s.median_working_days_to_first_followup),
             percent(s.on_time_share),
             s.opd_name.clone(),
         ]);
+        t.row(cells);
     }
     out.push_str(&t.render());
     out.push_str("TL = tindak lanjut. Tepat waktu = bagian tindak lanjut pertama yang dilakukan dalam 5 hari kerja setelah disposisi.\n");
@@ -404,20 +415,15 @@ pub fn render_csv(r: &Report, style: CsvStyle) -> String {
         "persen_tepat_waktu",
     ]);
     for s in &r.per_opd {
-        w.record(&[
-            s.opd.clone(),
-            s.opd_name.clone(),
-            s.received.to_string(),
-            s.awaiting_disposition.to_string(),
-            s.awaiting_first_followup.to_string(),
-            s.in_progress.to_string(),
-            s.closed.to_string(),
-            s.overdue.to_string(),
+        let mut fields = vec![s.opd.clone(), s.opd_name.clone()];
+        fields.extend(s.counts().map(|n| n.to_string()));
+        fields.extend([
             s.median_working_days_to_first_followup
                 .map_or(String::new(), |v| style.decimal(v)),
             s.on_time_share
                 .map_or(String::new(), |v| format!("{:.0}", v * 100.0)),
         ]);
+        w.record(&fields);
     }
     w.finish()
 }

@@ -644,35 +644,18 @@ mod tests {
     fn working_days_between_counts_like_the_deadline() {
         let cal = shipped();
         let fri = wib("2026-03-13T20:00:00+07:00");
-        assert_eq!(cal.working_days_between(fri, fri), 0);
-        assert_eq!(
-            cal.working_days_between(fri, wib("2026-03-14T10:00:00+07:00")),
-            1
-        );
-        assert_eq!(
-            cal.working_days_between(fri, wib("2026-03-16T10:00:00+07:00")),
-            1
-        );
-        assert_eq!(
-            cal.working_days_between(fri, wib("2026-03-17T10:00:00+07:00")),
-            2
-        );
-        assert_eq!(
-            cal.working_days_between(fri, wib("2026-03-20T10:00:00+07:00")),
-            3
-        );
-        assert_eq!(
-            cal.working_days_between(fri, wib("2026-03-25T23:00:00+07:00")),
-            3
-        );
-        assert_eq!(
-            cal.working_days_between(fri, wib("2026-03-26T08:00:00+07:00")),
-            4
-        );
-        assert_eq!(
-            cal.working_days_between(fri, wib("2026-03-01T08:00:00+07:00")),
-            0
-        );
+        for (until, days) in [
+            ("2026-03-13T20:00:00+07:00", 0),
+            ("2026-03-14T10:00:00+07:00", 1), // Saturday counts as the Monday
+            ("2026-03-16T10:00:00+07:00", 1),
+            ("2026-03-17T10:00:00+07:00", 2),
+            ("2026-03-20T10:00:00+07:00", 3), // cuti bersama counts as the 25th
+            ("2026-03-25T23:00:00+07:00", 3),
+            ("2026-03-26T08:00:00+07:00", 4),
+            ("2026-03-01T08:00:00+07:00", 0), // before the start
+        ] {
+            assert_eq!(cal.working_days_between(fri, wib(until)), days, "{until}");
+        }
     }
 
     fn check(text: &str) -> Vec<Diagnostic> {
