@@ -512,3 +512,32 @@ fn prometheus_metrics() {
     }
     insta::assert_snapshot!("metrics", out);
 }
+
+#[test]
+fn jobs_from_config_show_next_fires_in_wib() {
+    let cfg = sp4n::config::ScheduleConfig {
+        reconcile: None,
+        ..Default::default()
+    };
+    let jobs = status::jobs_from_config(&cfg, t("2026-12-30T10:07:00+07:00"));
+    let view: Vec<(String, Option<String>, Option<DateTime<Utc>>)> = jobs
+        .into_iter()
+        .map(|j| (j.name, j.schedule, j.next_fire))
+        .collect();
+    assert_eq!(
+        view,
+        [
+            (
+                "pull".into(),
+                Some("*/15 * * * *".into()),
+                Some(t("2026-12-30T10:15:00+07:00"))
+            ),
+            (
+                "push".into(),
+                Some("*/5 * * * *".into()),
+                Some(t("2026-12-30T10:10:00+07:00"))
+            ),
+            ("reconcile".into(), None, None),
+        ]
+    );
+}

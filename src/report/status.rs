@@ -55,6 +55,29 @@ impl From<crate::schedule::JobStatus> for JobView {
     }
 }
 
+/// The jobs of `[schedule]` with their next fire after `now`, for `sp4n status` when no
+/// agent publishes its own; the caller adds each job's last run from the store. A line
+/// that does not parse shows as not scheduled (`check` reports it).
+pub fn jobs_from_config(cfg: &crate::config::ScheduleConfig, now: DateTime<Utc>) -> Vec<JobView> {
+    let zone = crate::schedule::zone_of(cfg);
+    crate::schedule::JOB_NAMES
+        .into_iter()
+        .zip([&cfg.pull, &cfg.push, &cfg.reconcile])
+        .map(|(name, line)| {
+            let parsed = line
+                .as_deref()
+                .and_then(|l| crate::schedule::CronSchedule::parse(l, zone).ok());
+            JobView {
+                name: name.to_string(),
+                schedule: parsed.as_ref().map(|s| s.source().to_string()),
+                next_fire: parsed.and_then(|s| s.next_after(now)),
+                last_run: None,
+                last_success: None,
+            }
+        })
+        .collect()
+}
+
 /// An outbox entry that waits for a person.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct HeldEntry {

@@ -348,6 +348,20 @@ impl Calendar {
         (a.min(b)..=a.max(b)).filter(|y| !self.covers(*y)).collect()
     }
 
+    /// Everything `sp4n mappings check` says about the calendar file at `now`: its errors,
+    /// or its warnings plus one warning per year needed soon that it lacks
+    /// ([`Calendar::missing_years_near`]).
+    pub fn check(path: &Path, now: DateTime<Utc>) -> Vec<Diagnostic> {
+        match Calendar::load(path) {
+            Err(diags) => diags,
+            Ok((cal, mut warnings)) => {
+                let text = std::fs::read_to_string(path).unwrap_or_default();
+                warnings.extend(cal.coverage_warnings(path, &text, cal.missing_years_near(now)));
+                warnings
+            }
+        }
+    }
+
     /// The years the clocks need soon that the calendar lacks: the year of `now`, and from
     /// 1 December on also the next year (December deadlines run into January). For
     /// `sp4n status`, `/metrics` and `check`.
@@ -638,6 +652,18 @@ mod tests {
             cal.missing_years_near(wib("2027-03-01T00:00:00+07:00")),
             vec![2027]
         );
+    }
+
+    #[test]
+    fn check_warns_about_next_year_in_december() {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("mappings/calendar.toml");
+        assert!(Calendar::check(&path, wib("2026-06-01T00:00:00+07:00")).is_empty());
+        let d = Calendar::check(&path, wib("2026-12-02T00:00:00+07:00"));
+        assert_eq!(d.len(), 1);
+        assert!(!d[0].is_error());
+        assert!(d[0].message.contains("2027"), "{}", d[0]);
+        let missing = Calendar::check(Path::new("/nonexistent/calendar.toml"), Utc::now());
+        assert!(missing[0].is_error());
     }
 
     #[test]
