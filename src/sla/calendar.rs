@@ -153,7 +153,9 @@ impl Calendar {
     pub fn parse(path: &Path, text: &str) -> Result<(Calendar, Vec<Diagnostic>), Vec<Diagnostic>> {
         let raw: RawCalendar = toml::from_str(text).map_err(|e| {
             let mut d = Diagnostic::from_toml(path, text, &e);
-            if d.hint.is_empty() && d.message.to_lowercase().contains("date") {
+            if d.hint.is_empty() && d.message.starts_with("missing field") {
+                d.hint = "each day needs both: { tanggal = 2026-08-17, nama = \"Hari Kemerdekaan Republik Indonesia\" }; a file needs zona and akhir_pekan".to_string();
+            } else if d.hint.is_empty() && d.message.to_lowercase().contains("date") {
                 d.hint =
                     "write a real date without quotes, as YYYY-MM-DD, e.g. 2026-08-17".to_string();
             }
