@@ -121,6 +121,8 @@ pub struct PullOptions {
     pub auto_dispose: bool,
     /// Show a progress bar (only when stderr is a terminal; the caller decides).
     pub progress: bool,
+    /// Stop after this many pages (the run ends as partial; the next run continues).
+    pub max_pages: Option<u64>,
     /// The clock for `first_seen` and routing times.
     pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
 }
@@ -146,6 +148,7 @@ impl PullOptions {
             wait_budget: Duration::from_secs(crate::config::DEFAULT_WAIT_BUDGET_SECONDS),
             auto_dispose: false,
             progress: false,
+            max_pages: None,
             clock: Arc::new(Utc::now),
         }
     }
@@ -267,6 +270,13 @@ pub async fn pull(
         }
         info!(page = report.pages, records = report.pulled, "Pulled page.");
         match page.next {
+            Some(_) if opts.max_pages.is_some_and(|m| report.pages >= m) => {
+                report.problems.push(format!(
+                    "stopped after {} pages as asked; the next run continues from the cursor",
+                    report.pages
+                ));
+                break;
+            }
             Some(next) => key = next,
             None => {
                 complete = true;
