@@ -597,11 +597,15 @@ async fn check_left(
     report: &mut RunReport,
     budget: &mut Duration,
 ) -> Result<(), StoreError> {
+    // Stored as in the stream but not seen, or seen in a status that means it is going
+    // away (the stream shows a complaint's final update after it was returned).
+    let seen = seen.clone();
     let ids = store
-        .run(|s| {
+        .run(move |s| {
             let mut ids = Vec::new();
             s.for_each_complaint(|c| {
-                if c.in_stream {
+                let going = matches!(c.complaint.status, Status::BukanWewenang | Status::Arsip);
+                if c.in_stream && (going || !seen.contains(&c.tracking_id())) {
                     ids.push(c.tracking_id());
                 }
                 true
@@ -609,7 +613,7 @@ async fn check_left(
             Ok::<_, StoreError>(ids)
         })
         .await?;
-    for id in ids.into_iter().filter(|id| !seen.contains(id)) {
+    for id in ids {
         let answer = fetch(opts, budget, || client.get_laporan(id)).await;
         let now = (opts.clock)();
         let router = router.clone();
