@@ -71,7 +71,12 @@ async fn killed_pulls_resume_without_loss_or_duplicate_events() {
         .output()
         .await
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let store = sp4n::store::Store::open(&env.dir.path().join("crash-store")).unwrap();
     assert_store_equals_truth(&store, &env.truth());
     assert_no_duplicate_events(&store);
