@@ -189,3 +189,23 @@ proptest! {
         prop_assert_eq!(&e.route, &a);
     }
 }
+
+#[test]
+fn shipped_files_pass_the_online_check_against_the_modelled_world() {
+    let m = shipped();
+    let topics = sp4n::mapping::world::modelled_topics();
+    let units: Vec<sp4n::model::Unit> = m
+        .opds()
+        .iter()
+        .filter_map(|o| {
+            Some(sp4n::model::Unit {
+                id: o.unit_id.clone()?,
+                name: o.name.clone(),
+                active: true,
+            })
+        })
+        .collect();
+    assert_eq!(units.len(), 42);
+    let diags = m.check_online_on(&topics, &units, day());
+    assert!(diags.is_empty(), "{}", render_all(&diags));
+}

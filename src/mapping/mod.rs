@@ -456,19 +456,22 @@ impl Mappings {
         let rule_file = self.sources.get(1).unwrap_or(&self.sources[0]);
         for t in topics {
             let Some(ti) = up.get(&t.id) else { continue };
+            // Only topic conditions count: keyword rules may or may not catch a topic.
             let reached = self.rules.iter().any(|r| {
-                r.topics.is_empty()
-                    || r.topics.iter().any(|rt| {
-                        let rid = self.tree.id(*rt);
-                        up.lineage(ti).iter().any(|a| up.id(*a) == rid)
-                    })
+                r.topics.iter().any(|rt| {
+                    let rid = self.tree.id(*rt);
+                    up.lineage(ti).iter().any(|a| up.id(*a) == rid)
+                })
             });
             if !reached {
                 out.push(Diagnostic::warning(
                     &rule_file.path,
                     &rule_file.text,
                     None,
-                    format!("no rule covers upstream topic {} ({}): its complaints go to {TRIAGE} unless keywords catch them", t.id, t.name),
+                    format!(
+                        "no rule covers upstream topic {} ({}): its complaints go to {TRIAGE} unless keywords catch them",
+                        t.id, t.name
+                    ),
                     format!("add the topic id \"{}\" to a rule's topics", t.id),
                 ));
             }
