@@ -628,7 +628,7 @@ pub fn build(
     }
     let _ = order;
     // Highest priority first; ties keep file order (sort is stable).
-    rules.sort_by(|a, b| b.priority.cmp(&a.priority));
+    rules.sort_by_key(|r| std::cmp::Reverse(r.priority));
     if ctx.diags.iter().any(Diagnostic::is_error) {
         return Err(ctx.diags);
     }

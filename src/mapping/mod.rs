@@ -19,6 +19,7 @@
 //!   contains its location (skipped when the complaint has no such location);
 //! - when nothing matches, the complaint goes to [`TRIAGE`] with rule id `fallback`.
 
+mod active;
 mod keywords;
 mod load;
 mod raw;
@@ -27,6 +28,7 @@ mod rules;
 pub mod text;
 pub mod world;
 
+pub use active::{Active, ActiveError, MappingRouter, embedded, load_active};
 pub use load::{CHANNELS, KAPANEWON_TARGET, KLASIFIKASI, SourceFile, read_sources, revision_of};
 pub use reload::{MappingState, ReloadOutcome};
 
