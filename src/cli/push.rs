@@ -245,7 +245,9 @@ fn print_run(ctx: &Ctx, r: &RunReport, p: &PushReport) -> Result<(), CliError> {
         p.sent, p.done_by_read_back, p.deferred, p.held, p.held_now, p.skipped_paused
     );
     if p.held > 0 {
-        println!("  lihat `sp4n outbox list --held`, lalu `sp4n outbox retry ID` atau `sp4n outbox discard ID --reason ...`");
+        println!(
+            "  lihat `sp4n outbox list --held`, lalu `sp4n outbox retry ID` atau `sp4n outbox discard ID --reason ...`"
+        );
     }
     Ok(())
 }
@@ -326,7 +328,13 @@ pub async fn run_outbox(ctx: &Ctx, cmd: OutboxCmd) -> Result<i32, CliError> {
     match cmd {
         OutboxCmd::List { held, all } => {
             let entries = store
-                .run(move |s| if all { s.outbox_all() } else { s.outbox_unfinished() })
+                .run(move |s| {
+                    if all {
+                        s.outbox_all()
+                    } else {
+                        s.outbox_unfinished()
+                    }
+                })
                 .await?;
             let views: Vec<EntryView> = entries
                 .iter()
@@ -336,7 +344,10 @@ pub async fn run_outbox(ctx: &Ctx, cmd: OutboxCmd) -> Result<i32, CliError> {
             if ctx.json {
                 ctx.print_json(&views)?;
             } else if views.is_empty() {
-                println!("Tidak ada entri{}.", if held { " yang ditahan" } else { "" });
+                println!(
+                    "Tidak ada entri{}.",
+                    if held { " yang ditahan" } else { "" }
+                );
             } else {
                 print_list(&views);
             }
@@ -410,9 +421,8 @@ const QUEUED: &str = "tersimpan di antrean kirim; `sp4n push` atau `sp4n sync` m
 pub async fn run_followup(ctx: &Ctx, a: FollowupArgs) -> Result<i32, CliError> {
     let text = match (&a.text, &a.text_file) {
         (Some(t), _) => t.clone(),
-        (None, Some(f)) => std::fs::read_to_string(f).map_err(|e| {
-            CliError::new(EXIT_CONFIG, format!("cannot read {}: {e}", f.display()))
-        })?,
+        (None, Some(f)) => std::fs::read_to_string(f)
+            .map_err(|e| CliError::new(EXIT_CONFIG, format!("cannot read {}: {e}", f.display())))?,
         (None, None) => {
             return Err(CliError::new(EXIT_CONFIG, "give --text or --text-file"));
         }
@@ -425,7 +435,10 @@ pub async fn run_followup(ctx: &Ctx, a: FollowupArgs) -> Result<i32, CliError> {
         opd: a.opd,
         text,
     };
-    let e = blocking(&store, move |s| input::followup(s, &mappings, &input, &who())).await?;
+    let e = blocking(&store, move |s| {
+        input::followup(s, &mappings, &input, &who())
+    })
+    .await?;
     accepted(ctx, &e, QUEUED)
 }
 
@@ -459,7 +472,10 @@ pub async fn run_dispose(ctx: &Ctx, a: DisposeArgs) -> Result<i32, CliError> {
         opd: a.opd,
         note: a.note,
     };
-    let e = blocking(&store, move |s| input::dispose(s, &mappings, &input, &who())).await?;
+    let e = blocking(&store, move |s| {
+        input::dispose(s, &mappings, &input, &who())
+    })
+    .await?;
     accepted(ctx, &e, QUEUED)
 }
 

@@ -345,27 +345,28 @@ async fn deliver(sh: &Shared<'_>, mut e: OutboxEntry) -> Result<Delivered, Store
                         upstream_status: None,
                     };
                     sh.save(&e).await?;
-                    warn!(seq = e.seq, "Held a new complaint whose outcome is unknown.");
+                    warn!(
+                        seq = e.seq,
+                        "Held a new complaint whose outcome is unknown."
+                    );
                     return Ok(Delivered::Held);
                 }
                 WriteAction::AddStream { .. } => {}
                 action => {
                     let tid = action.tracking_id().unwrap_or_default();
                     match sh.client.get_laporan(tid).await {
-                        Ok(raw) => {
-                            match policy::read_back(action, &e.ref_, &raw.complaint) {
-                                policy::ReadBack::Applied { transaksi_id } => {
-                                    let tx = transaksi_id
-                                        .unwrap_or_else(|| format!("dibaca-ulang:{}", e.ref_));
-                                    finish_done(sh, &mut e, tx).await?;
-                                    info!(seq = e.seq, "Found a lost write applied on read-back.");
-                                    return Ok(Delivered::ReadBack);
-                                }
-                                policy::ReadBack::NotApplied => {
-                                    e.outcome_unknown = false;
-                                }
+                        Ok(raw) => match policy::read_back(action, &e.ref_, &raw.complaint) {
+                            policy::ReadBack::Applied { transaksi_id } => {
+                                let tx = transaksi_id
+                                    .unwrap_or_else(|| format!("dibaca-ulang:{}", e.ref_));
+                                finish_done(sh, &mut e, tx).await?;
+                                info!(seq = e.seq, "Found a lost write applied on read-back.");
+                                return Ok(Delivered::ReadBack);
                             }
-                        }
+                            policy::ReadBack::NotApplied => {
+                                e.outcome_unknown = false;
+                            }
+                        },
                         Err(err) => {
                             sh.count_error(&err);
                             return after_failure(sh, &mut e, err, true).await;
@@ -410,7 +411,12 @@ async fn after_failure(
 ) -> Result<Delivered, StoreError> {
     use std::sync::atomic::Ordering;
     let now = (sh.opts.clock)();
-    warn!(seq = e.seq, kind = err.kind(), action = e.request.action.kind(), "Push failed.");
+    warn!(
+        seq = e.seq,
+        kind = err.kind(),
+        action = e.request.action.kind(),
+        "Push failed."
+    );
     match err.action() {
         Action::StopAndAlert => {
             e.last_error = Some(format!("{err}; {}", err.guidance()));
