@@ -15,6 +15,9 @@
 //! resend is answered `<duplikat>1</duplikat>` and applies nothing), such an entry is
 //! held for a person: "check the platform before retrying". A duplicate complaint is worse
 //! than a delayed one, so the default is to hold.
+//!
+//! **Read-back of a lost `Bukan Wewenang`**: the complaint leaves the instansi's stream
+//! after that status, so `FORBIDDEN` on the read-back is the write's effect: done.
 
 pub mod input;
 pub mod policy;
@@ -367,6 +370,22 @@ async fn deliver(sh: &Shared<'_>, mut e: OutboxEntry) -> Result<Delivered, Store
                                 e.outcome_unknown = false;
                             }
                         },
+                        // A complaint returned as Bukan Wewenang leaves the instansi's
+                        // stream, so FORBIDDEN on its read-back is that write's effect.
+                        Err(err)
+                            if err.code() == Some(&ErrorCode::Forbidden)
+                                && matches!(
+                                    action,
+                                    WriteAction::SetStatus {
+                                        nilai: crate::model::Status::BukanWewenang,
+                                        ..
+                                    }
+                                ) =>
+                        {
+                            let tx = format!("dibaca-ulang:{}", e.ref_);
+                            finish_done(sh, &mut e, tx).await?;
+                            return Ok(Delivered::ReadBack);
+                        }
                         Err(err) => {
                             sh.count_error(&err);
                             return after_failure(sh, &mut e, err, true).await;

@@ -40,12 +40,21 @@ pub fn mappings() -> Mappings {
 /// A simulator with `complaints` complaints and no random platform events, a store
 /// holding all of them (pulled, routed to ADMIN triage).
 pub async fn start(seed: u64, complaints: usize, faults: Faults) -> Env {
+    start_with_timeout(seed, complaints, faults, 5).await
+}
+
+/// Like [`start`], with the client's timeouts (connect, read, total) set to `secs`, so a
+/// hanging request costs only that long.
+pub async fn start_with_timeout(seed: u64, complaints: usize, faults: Faults, secs: u64) -> Env {
     let dir = tempfile::tempdir().unwrap();
     let mut so = SimOptions::new(seed, complaints, &dir.path().join("sim"));
     so.clock = ClockMode::Driven(t0());
     so.events_per_day = 0;
     let sim = sp4n::sim::start(so).await.unwrap();
-    let up = sim.upstream_config();
+    let mut up = sim.upstream_config();
+    up.connect_timeout_seconds = secs;
+    up.read_timeout_seconds = secs;
+    up.total_timeout_seconds = secs;
     let client = Client::new(&up, sim.token()).unwrap();
     let store = Store::open(&dir.path().join("store")).unwrap();
     let env = Env {
@@ -118,18 +127,29 @@ impl Env {
 
     /// `n` stored complaints with `status`, lowest tracking ids first.
     pub fn pick(&self, status: Status, n: usize) -> Vec<TrackingId> {
+        self.pick_where(n, |s| s == status)
+    }
+
+    fn pick_where(&self, n: usize, f: impl Fn(Status) -> bool) -> Vec<TrackingId> {
         let mut ids: Vec<TrackingId> = self
             .store
             .list_complaints(&Default::default())
             .unwrap()
             .into_iter()
-            .filter(|s| s.in_stream && s.complaint.status == status)
+            .filter(|s| s.in_stream && f(s.complaint.status))
             .map(|s| s.tracking_id())
             .collect();
         ids.sort();
-        assert!(ids.len() >= n, "only {} complaints are {status}", ids.len());
+        assert!(ids.len() >= n, "only {} complaints fit", ids.len());
         ids.truncate(n);
         ids
+    }
+
+    /// `n` stored complaints open for work (Belum Ditindaklanjuti or Proses).
+    pub fn pick_open(&self, n: usize) -> Vec<TrackingId> {
+        self.pick_where(n, |s| {
+            matches!(s, Status::BelumDitindaklanjuti | Status::Proses)
+        })
     }
 
     pub fn dispose(&self, id: TrackingId, opd: &str) -> OutboxEntry {
