@@ -514,6 +514,7 @@ fn compile_rule(
         priority: *r.priority.get_ref(),
         file,
         span: r.id.span(),
+        index: 0,
         topics,
         klasifikasi: word_list(
             ctx,
@@ -629,6 +630,9 @@ pub fn build(
     let _ = order;
     // Highest priority first; ties keep file order (sort is stable).
     rules.sort_by(|a, b| b.priority.cmp(&a.priority));
+    for (i, r) in rules.iter_mut().enumerate() {
+        r.index = i as u32;
+    }
     if ctx.diags.iter().any(Diagnostic::is_error) {
         return Err(ctx.diags);
     }
