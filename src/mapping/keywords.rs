@@ -4,7 +4,7 @@
 //! (`mampet*` matches `mampetnya`); without it the word must match exactly, so `jalan`
 //! never matches `jalanan` or `berjalan`.
 
-use super::text::normalize_into;
+use super::text::{normalize_into, normalize_words};
 use std::collections::HashMap;
 
 /// Shortest stem a `*` word may have: shorter stems match too much.
@@ -73,6 +73,7 @@ impl BitSet {
 #[derive(Debug, Default)]
 pub struct Scratch {
     norm: String,
+    bounds: Vec<(u32, u32)>,
     syms: Vec<u32>,
     offs: Vec<(u32, u32)>,
     pub title: BitSet,
@@ -181,6 +182,7 @@ impl Lexicon {
     pub fn scan(&self, text: &str, scratch: &mut Scratch, title: bool) {
         let Scratch {
             norm,
+            bounds,
             syms,
             offs,
             title: tb,
@@ -195,10 +197,11 @@ impl Lexicon {
         };
         found.clear();
         out.reset(self.phrases.len());
-        normalize_into(text, norm);
+        normalize_words(text, norm, bounds);
         syms.clear();
         offs.clear();
-        for word in norm.split(' ') {
+        for &(a, b) in bounds.iter() {
+            let word = &norm[a as usize..b as usize];
             let start = syms.len() as u32;
             let bytes = word.as_bytes();
             let Some(&first) = bytes.first() else {

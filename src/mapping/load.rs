@@ -515,6 +515,7 @@ fn compile_rule(
         file,
         span: r.id.span(),
         index: 0,
+        conds: Vec::new(),
         topics,
         klasifikasi: word_list(
             ctx,
@@ -632,6 +633,7 @@ pub fn build(
     rules.sort_by(|a, b| b.priority.cmp(&a.priority));
     for (i, r) in rules.iter_mut().enumerate() {
         r.index = i as u32;
+        r.conds = r.stated();
     }
     if ctx.diags.iter().any(Diagnostic::is_error) {
         return Err(ctx.diags);

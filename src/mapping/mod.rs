@@ -332,8 +332,8 @@ impl Mappings {
         View {
             topic: topic_raw.and_then(|t| self.tree.get(t)),
             topic_raw,
-            klasifikasi: c.klasifikasi.as_ref().map(|k| k.trim().to_lowercase()),
-            kanal: c.kanal.as_ref().map(|k| k.trim().to_lowercase()),
+            klasifikasi: c.klasifikasi.as_deref().map(str::trim),
+            kanal: c.kanal.as_deref().map(str::trim),
             tags: c.tags.iter().map(|t| text::normalize(t)).collect(),
             location: c
                 .lokasi

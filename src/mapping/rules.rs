@@ -36,6 +36,8 @@ pub struct Rule {
     pub span: Range<usize>,
     /// Position in evaluation order (set after sorting).
     pub index: u32,
+    /// The stated conditions in evaluation order (set with `index`).
+    pub conds: Vec<Cond>,
     pub topics: Vec<u32>,
     pub klasifikasi: Vec<String>,
     pub tags: Vec<String>,
@@ -51,8 +53,8 @@ pub struct Rule {
 pub struct View<'a> {
     pub topic: Option<u32>,
     pub topic_raw: Option<&'a str>,
-    pub klasifikasi: Option<String>,
-    pub kanal: Option<String>,
+    pub klasifikasi: Option<&'a str>,
+    pub kanal: Option<&'a str>,
     pub tags: Vec<String>,
     pub location: Option<&'a str>,
     pub title: &'a BitSet,
@@ -206,9 +208,10 @@ impl Rule {
         match c {
             Cond::Klasifikasi => v
                 .klasifikasi
-                .as_ref()
-                .is_some_and(|k| self.klasifikasi.contains(k)),
-            Cond::Channel => v.kanal.as_ref().is_some_and(|k| self.channels.contains(k)),
+                .is_some_and(|k| self.klasifikasi.iter().any(|x| x.eq_ignore_ascii_case(k))),
+            Cond::Channel => v
+                .kanal
+                .is_some_and(|k| self.channels.iter().any(|x| x.eq_ignore_ascii_case(k))),
             Cond::Topic => v
                 .topic
                 .is_some_and(|t| tree.lineage(t).iter().any(|a| self.topics.contains(a))),
@@ -223,11 +226,17 @@ impl Rule {
         }
     }
 
+    /// The conditions this rule states, in evaluation order.
+    pub fn stated(&self) -> Vec<Cond> {
+        ORDER.into_iter().filter(|c| self.states(*c)).collect()
+    }
+
     /// The first stated condition that fails, if any.
     pub fn first_failure(&self, v: &View, tree: &TopicTree) -> Option<Cond> {
-        ORDER
-            .into_iter()
-            .find(|c| self.states(*c) && !self.holds(*c, v, tree))
+        self.conds
+            .iter()
+            .copied()
+            .find(|c| !self.holds(*c, v, tree))
     }
 
     /// A sentence about a condition that held.
