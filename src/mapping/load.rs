@@ -630,7 +630,7 @@ pub fn build(
     }
     let _ = order;
     // Highest priority first; ties keep file order (sort is stable).
-    rules.sort_by(|a, b| b.priority.cmp(&a.priority));
+    rules.sort_by_key(|r| std::cmp::Reverse(r.priority));
     for (i, r) in rules.iter_mut().enumerate() {
         r.index = i as u32;
         r.conds = r.stated();

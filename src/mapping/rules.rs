@@ -258,12 +258,12 @@ impl Rule {
         match c {
             Cond::Klasifikasi => format!(
                 "klasifikasi \"{}\" is one of {}",
-                v.klasifikasi.as_deref().unwrap_or(""),
+                v.klasifikasi.unwrap_or(""),
                 quoted(self.klasifikasi.iter().cloned(), 5)
             ),
             Cond::Channel => format!(
                 "channel \"{}\" is one of {}",
-                v.kanal.as_deref().unwrap_or(""),
+                v.kanal.unwrap_or(""),
                 quoted(self.channels.iter().cloned(), 5)
             ),
             Cond::Topic => format!(
@@ -301,15 +301,12 @@ impl Rule {
             Cond::Klasifikasi => format!(
                 "klasifikasi {} is not one of {}",
                 v.klasifikasi
-                    .as_deref()
                     .map_or("(none)".to_string(), |k| format!("\"{k}\"")),
                 quoted(self.klasifikasi.iter().cloned(), 5)
             ),
             Cond::Channel => format!(
                 "channel {} is not one of {}",
-                v.kanal
-                    .as_deref()
-                    .map_or("(none)".to_string(), |k| format!("\"{k}\"")),
+                v.kanal.map_or("(none)".to_string(), |k| format!("\"{k}\"")),
                 quoted(self.channels.iter().cloned(), 5)
             ),
             Cond::Topic => format!(
