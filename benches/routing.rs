@@ -5,9 +5,13 @@
 //! 2. 1,000 generated rules: load + check time (parse, validate, compile, shadow check)
 //!    and complaints/s.
 
-use chrono::{NaiveDate, TimeZone, Utc};
+#[path = "../tests/mapping_support/mod.rs"]
+mod mapping_support;
+
+use chrono::NaiveDate;
+use mapping_support::{complaint, with_location, with_topic};
 use sp4n::mapping::Mappings;
-use sp4n::model::{Complaint, Location, Status, TopicRef};
+use sp4n::model::Complaint;
 use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -54,31 +58,19 @@ fn complaints(n: usize) -> Vec<Complaint> {
             let k = rng.pick(&cases.case);
             let extra = rng.pick(&cases.case);
             let filler = "Mohon segera ditindaklanjuti karena sangat mengganggu warga sekitar. Terima kasih atas perhatiannya.";
-            Complaint {
-                tracking_id: i as u64,
-                rahasia: false,
-                anonim: false,
-                judul: k.title.clone(),
-                isi: format!("{} {} {filler}", k.text, extra.text),
-                klasifikasi: Some("pengaduan".into()),
-                topik: k.topic.clone().map(|id| TopicRef {
-                    id,
-                    name: String::new(),
-                }),
-                tags: Vec::new(),
-                kanal: Some("android".into()),
-                lokasi: k.location.clone().map(|kode| Location {
-                    kode,
-                    name: String::new(),
-                }),
-                pelapor: None,
-                status: Status::BelumDitindaklanjuti,
-                unit: None,
-                dibuat: None,
-                diperbarui: Utc.with_ymd_and_hms(2026, 11, 21, 3, 0, 0).unwrap(),
-                lampiran: Vec::new(),
-                thread: Vec::new(),
+            let mut c = complaint(
+                i as u64,
+                &k.title,
+                &format!("{} {} {filler}", k.text, extra.text),
+            );
+            c.kanal = Some("android".into());
+            if let Some(t) = &k.topic {
+                c = with_topic(c, t);
             }
+            if let Some(l) = &k.location {
+                c = with_location(c, l);
+            }
+            c
         })
         .collect()
 }
