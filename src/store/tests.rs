@@ -1,0 +1,223 @@
+use super::*;
+use crate::model::{Complaint, Status};
+use crate::upstream::{WriteAction, WriteRequest};
+use chrono::TimeZone;
+
+pub(crate) fn complaint(id: TrackingId, minute: u32) -> Complaint {
+    Complaint {
+        tracking_id: id,
+        rahasia: false,
+        anonim: true,
+        judul: format!("Judul {id}"),
+        isi: "Isi".into(),
+        klasifikasi: None,
+        topik: None,
+        tags: vec![],
+        kanal: None,
+        lokasi: None,
+        pelapor: None,
+        status: Status::BelumDitindaklanjuti,
+        unit: None,
+        dibuat: None,
+        diperbarui: Utc.with_ymd_and_hms(2026, 11, 20, 1, minute, 0).unwrap(),
+        lampiran: vec![],
+        thread: vec![],
+    }
+}
+
+fn stored(c: Complaint) -> StoredComplaint {
+    let now = Utc::now();
+    StoredComplaint {
+        hash: content_hash(&c),
+        raw: "<laporan/>".into(),
+        complaint: c,
+        first_seen: now,
+        last_seen: now,
+        in_stream: true,
+        left_reason: None,
+        routing: None,
+        disposed_at: None,
+    }
+}
+
+fn dispo(tid: TrackingId) -> NewOutboxEntry {
+    NewOutboxEntry {
+        opd: "DPUPKP".into(),
+        requested_by: "test".into(),
+        request: WriteRequest {
+            ref_: new_ref(),
+            action: WriteAction::Disposisi {
+                tracking_id: tid,
+                unit: "2406".into(),
+                catatan: "x".into(),
+            },
+        },
+    }
+}
+
+#[test]
+fn page_commit_is_readable_after_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = complaint(5, 1);
+    let key = c.key();
+    {
+        let s = Store::open(dir.path()).unwrap();
+        s.commit_page(PageCommit {
+            upserts: vec![(stored(c.clone()), vec![EventKind::FirstSeen])],
+            set_aside: vec![NewQuarantine {
+                tracking_id: None,
+                reason: "bad".into(),
+                raw: vec![0xff, 0x00],
+            }],
+            cursor: Some(key),
+            outbox: vec![dispo(5)],
+            run_id: None,
+        })
+        .unwrap();
+    }
+    let s = Store::open(dir.path()).unwrap();
+    assert_eq!(s.get_complaint(5).unwrap().unwrap().complaint, c);
+    assert_eq!(s.cursor().unwrap(), Some(key));
+    let ev = s.events(5).unwrap();
+    assert_eq!(ev.len(), 2);
+    assert_eq!(ev[0].kind, EventKind::FirstSeen);
+    assert!(matches!(ev[1].kind, EventKind::OutboxQueued { .. }));
+    let q = s.quarantined().unwrap();
+    assert_eq!(q[0].raw_bytes(), vec![0xff, 0x00]);
+    assert_eq!(s.outbox_unfinished().unwrap().len(), 1);
+    assert_eq!(s.complaint_hash(5).unwrap(), Some(content_hash(&c)));
+}
+
+#[test]
+fn second_open_is_locked_with_pid() {
+    let dir = tempfile::tempdir().unwrap();
+    let _s = Store::open(dir.path()).unwrap();
+    match Store::open(dir.path()) {
+        Err(StoreError::Locked { pid, .. }) => assert_eq!(pid, Some(std::process::id())),
+        other => panic!("expected Locked, got {other:?}"),
+    }
+}
+
+#[test]
+fn other_format_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Store::open(dir.path()).unwrap());
+    std::fs::write(dir.path().join(FORMAT_FILE), "sp4n-store 99\n").unwrap();
+    let e = Store::open(dir.path()).unwrap_err();
+    assert!(
+        matches!(e, StoreError::WrongVersion { found: 99, .. }),
+        "{e}"
+    );
+    assert_eq!(e.exit_code(), 5);
+}
+
+#[test]
+fn eligible_gives_oldest_unfinished_per_complaint_and_held_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(dir.path()).unwrap();
+    let a = s.enqueue(vec![dispo(1), dispo(1), dispo(2)]).unwrap();
+    let now = Utc::now();
+    let el: Vec<u64> = s.eligible(now).unwrap().iter().map(|e| e.seq).collect();
+    assert_eq!(el, vec![a[0].seq, a[2].seq]);
+    let mut held = a[0].clone();
+    held.state = OutboxState::Held {
+        reason: "STATUS_CONFLICT".into(),
+        upstream_status: Some("Selesai".into()),
+    };
+    s.update_entry(&held).unwrap();
+    let el: Vec<u64> = s.eligible(now).unwrap().iter().map(|e| e.seq).collect();
+    assert_eq!(el, vec![a[2].seq], "a held entry blocks later ones");
+    assert_eq!(s.held_count().unwrap(), 1);
+    let mut done = held.clone();
+    done.state = OutboxState::Discarded {
+        reason: "x".into(),
+        by: "admin".into(),
+        at: now,
+    };
+    s.update_entry(&done).unwrap();
+    let el: Vec<u64> = s.eligible(now).unwrap().iter().map(|e| e.seq).collect();
+    assert_eq!(el, vec![a[1].seq, a[2].seq]);
+    let kinds: Vec<_> = s.events(1).unwrap().into_iter().map(|e| e.kind).collect();
+    assert!(
+        matches!(kinds[2], EventKind::OutboxHeld { .. }),
+        "{kinds:?}"
+    );
+    assert!(
+        matches!(kinds[3], EventKind::OutboxDiscarded { .. }),
+        "{kinds:?}"
+    );
+    // Not yet due.
+    let mut later = s.outbox_entry(a[1].seq).unwrap().unwrap();
+    later.next_attempt_at = now + chrono::Duration::minutes(5);
+    later.attempts = 1;
+    s.update_entry(&later).unwrap();
+    let el: Vec<u64> = s.eligible(now).unwrap().iter().map(|e| e.seq).collect();
+    assert_eq!(el, vec![a[2].seq]);
+    assert_eq!(s.outbox_by_ref(&a[2].ref_).unwrap().unwrap().seq, a[2].seq);
+}
+
+#[test]
+fn tokens_are_looked_up_by_hash_and_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(dir.path()).unwrap();
+    let t = ApiToken {
+        name: "dinkes".into(),
+        role: "opd:DINKES".into(),
+        hash: hash_secret("s3cret"),
+        created: Utc::now(),
+    };
+    s.create_token(&t).unwrap();
+    assert!(matches!(s.create_token(&t), Err(StoreError::Refused(_))));
+    assert_eq!(s.token_by_hash(&hash_secret("s3cret")).unwrap(), Some(t));
+    assert!(s.revoke_token("dinkes").unwrap());
+    assert!(!s.revoke_token("dinkes").unwrap());
+    assert_eq!(s.token_by_hash(&hash_secret("s3cret")).unwrap(), None);
+}
+
+#[test]
+fn update_complaint_edits_and_appends_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(dir.path()).unwrap();
+    s.commit_page(PageCommit {
+        upserts: vec![(stored(complaint(9, 1)), vec![EventKind::FirstSeen])],
+        ..Default::default()
+    })
+    .unwrap();
+    let out = s
+        .update_complaint(
+            9,
+            |rec| {
+                rec.routing = Some(Routing {
+                    opd: "DINKES".into(),
+                    rule_id: "triage".into(),
+                    revision: "r1".into(),
+                    routed_at: Utc::now(),
+                    by: RoutedBy::Person("admin".into()),
+                });
+                Ok(vec![EventKind::TriageAssigned {
+                    opd: "DINKES".into(),
+                    by: "admin".into(),
+                    note: "n".into(),
+                }])
+            },
+            vec![],
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(out.opd(), "DINKES");
+    assert_eq!(s.events(9).unwrap().len(), 2);
+    let refused = s.update_complaint(9, |_| Err("no".into()), vec![]);
+    assert!(matches!(refused, Err(StoreError::Refused(_))));
+    assert!(
+        s.update_complaint(10, |_| Ok(vec![]), vec![])
+            .unwrap()
+            .is_none()
+    );
+    let id = s
+        .save_run_report(&RunReport {
+            job: "pull".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(s.run_reports(Some("pull"), 5).unwrap()[0].id, id);
+}
