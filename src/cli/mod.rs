@@ -1,1 +1,219 @@
-//! (to be written)
+//! The command line: `sp4n <command>`, one file per command group, clap derive.
+//!
+//! This module owns argument parsing, loading the configuration, opening the store, the
+//! exit-code contract and how results are printed (a short summary, or JSON with
+//! `--json`). Library errors arrive typed; [`CliError`] carries the message and the exit
+//! code. Adding a command group: a file `src/cli/<group>.rs` with an `Args` type and a
+//! `run` function, and one line in [`Command`] plus one in [`dispatch`].
+
+mod complaints;
+mod demo;
+mod pull;
+mod quarantine;
+mod store;
+
+use crate::config::{Config, ConfigError, DEFAULT_CONFIG_FILE};
+use crate::store::{Store, StoreError};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Exit code: success.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: finished, with items set aside or held for a person.
+pub const EXIT_PARTIAL: i32 = 1;
+/// Exit code: configuration or mapping error.
+pub const EXIT_CONFIG: i32 = 2;
+/// Exit code: the platform refused the token.
+pub const EXIT_TOKEN: i32 = 3;
+/// Exit code: the platform was unavailable and nothing could be done.
+pub const EXIT_UNAVAILABLE: i32 = 4;
+/// Exit code: store error (locked, damaged, other format version).
+pub const EXIT_STORE: i32 = 5;
+
+const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success
+  1  finished, but items were set aside (see `sp4n quarantine list`) or held
+  2  configuration or mapping error
+  3  the platform refused the token
+  4  the platform was unavailable and nothing could be done
+  5  store error (locked by another process, damaged, other format version)";
+
+const EXAMPLES_HELP: &str = "\
+Examples:
+  sp4n demo                          try everything against a bundled simulator
+  sp4n pull                          fetch what changed since the last pull
+  sp4n reconcile --json              full re-read; report as JSON
+  sp4n complaints list --status proses --kapanewon 34.01.02
+  sp4n complaints show 1916449
+  sp4n --config /etc/sp4n/sp4n.toml pull";
+
+/// sp4n: federates Pemerintah Kabupaten Kulon Progo with SP4N-LAPOR!.
+#[derive(Debug, Parser)]
+#[command(
+    name = "sp4n",
+    version,
+    about = "Federates Pemerintah Kabupaten Kulon Progo with SP4N-LAPOR!",
+    long_about = "Pulls complaints addressed to Kulon Progo from SP4N-LAPOR!, routes each to a local OPD, pushes dispositions, follow-ups and status changes back, and reports statuses and SLA clocks.\n\nStart with `sp4n demo`: it runs everything against a bundled simulator, no configuration needed.",
+    after_help = format!("{EXAMPLES_HELP}\n\n{EXIT_CODES_HELP}")
+)]
+pub struct Cli {
+    /// The configuration file.
+    #[arg(long, global = true, env = "SP4N_CONFIG", default_value = DEFAULT_CONFIG_FILE)]
+    pub config: PathBuf,
+    /// Print reports as JSON instead of a short summary.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fetch complaints that changed since the last pull.
+    #[command(after_help = format!("Example:\n  sp4n pull --json\n\n{EXIT_CODES_HELP}"))]
+    Pull(pull::PullArgs),
+    /// Re-read the whole stream, repair anything missed, notice complaints that left.
+    #[command(after_help = format!("Example:\n  sp4n reconcile\n\n{EXIT_CODES_HELP}"))]
+    Reconcile(pull::PullArgs),
+    /// List and show stored complaints.
+    #[command(subcommand)]
+    Complaints(complaints::ComplaintsCmd),
+    /// Store maintenance.
+    #[command(subcommand)]
+    Store(store::StoreCmd),
+    /// Items set aside during runs (unreadable pages or complaints).
+    #[command(subcommand)]
+    Quarantine(quarantine::QuarantineCmd),
+    /// Start a bundled simulator, pull from it into a temporary store, print a summary.
+    Demo(demo::DemoArgs),
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let code = match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            e.code
+        }
+    };
+    ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SP4N_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Parses `args` and runs the command (used by `main` and tests).
+pub fn run(cli: Cli) -> Result<i32, CliError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::new(EXIT_STORE, format!("cannot start the runtime: {e}")))?;
+    let ctx = Ctx {
+        config_path: cli.config.clone(),
+        json: cli.json,
+    };
+    rt.block_on(dispatch(&ctx, cli.command))
+}
+
+async fn dispatch(ctx: &Ctx, cmd: Command) -> Result<i32, CliError> {
+    match cmd {
+        Command::Pull(a) => pull::run(ctx, crate::pull::Mode::Pull, a).await,
+        Command::Reconcile(a) => pull::run(ctx, crate::pull::Mode::Reconcile, a).await,
+        Command::Complaints(c) => complaints::run(ctx, c).await,
+        Command::Store(c) => store::run(ctx, c).await,
+        Command::Quarantine(c) => quarantine::run(ctx, c).await,
+        Command::Demo(a) => demo::run(ctx, a).await,
+    }
+}
+
+/// What every command gets: where the configuration is and how to print.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub config_path: PathBuf,
+    pub json: bool,
+}
+
+impl Ctx {
+    /// Loads the configuration file; exit code 2 with what to do when it fails.
+    pub fn config(&self) -> Result<Config, CliError> {
+        load_config(&self.config_path)
+    }
+
+    /// Opens the store the configuration names; exit code 5 when it cannot.
+    pub async fn open_store(&self, cfg: &Config) -> Result<Store, CliError> {
+        open_store(&cfg.store_path()).await
+    }
+
+    /// Prints a value as pretty JSON.
+    pub fn print_json<T: serde::Serialize>(&self, v: &T) -> Result<(), CliError> {
+        let text = serde_json::to_string_pretty(v)
+            .map_err(|e| CliError::new(EXIT_STORE, format!("cannot encode JSON: {e}")))?;
+        println!("{text}");
+        Ok(())
+    }
+}
+
+pub fn load_config(path: &Path) -> Result<Config, CliError> {
+    match Config::load(path) {
+        Ok(c) => Ok(c),
+        Err(ConfigError::Io { path, source }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Err(CliError::new(
+                EXIT_CONFIG,
+                format!(
+                    "no configuration file at {}: create one (see sp4n.example.toml), point --config or SP4N_CONFIG at it, or try `sp4n demo` first",
+                    path.display()
+                ),
+            ))
+        }
+        Err(e) => Err(CliError::new(EXIT_CONFIG, e.to_string())),
+    }
+}
+
+pub async fn open_store(path: &Path) -> Result<Store, CliError> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || Store::open(&path))
+        .await
+        .map_err(|e| CliError::new(EXIT_STORE, format!("opening the store failed: {e}")))?
+        .map_err(CliError::from)
+}
+
+/// An error at the command line's edge: a message saying what to do, and an exit code.
+#[derive(Debug)]
+pub struct CliError {
+    pub code: i32,
+    pub message: String,
+}
+
+impl CliError {
+    pub fn new(code: i32, message: impl Into<String>) -> Self {
+        CliError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CliError {}
+
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> Self {
+        CliError::new(e.exit_code(), e.to_string())
+    }
+}

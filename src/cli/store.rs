@@ -1,0 +1,144 @@
+//! `sp4n store rebuild`: recovery from a damaged store.
+//!
+//! Moves the store aside (never deletes it), exports first what exists only locally —
+//! unfinished outbox entries, routing decisions, triage notes — to a JSON file when the old
+//! store is still readable, then pulls everything again into a fresh store.
+
+use super::{CliError, Ctx, EXIT_STORE};
+use crate::pull::{Mode, PullOptions};
+use crate::store::{EventKind, Store, StoreError};
+use crate::upstream::Client;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum StoreCmd {
+    /// Move the store aside, export local-only data, and pull everything again.
+    #[command(
+        after_help = "Example:\n  sp4n store rebuild\n\nThe old store is kept as <store>.damaged-<time>; the export is <store>.export-<time>.json."
+    )]
+    Rebuild,
+}
+
+pub async fn run(ctx: &Ctx, cmd: StoreCmd) -> Result<i32, CliError> {
+    match cmd {
+        StoreCmd::Rebuild => rebuild(ctx).await,
+    }
+}
+
+/// What a rebuild exports from the old store.
+#[derive(Debug, serde::Serialize)]
+pub struct Export {
+    pub store: PathBuf,
+    pub outbox_unfinished: Vec<crate::store::OutboxEntry>,
+    pub routings: Vec<(crate::model::TrackingId, crate::store::Routing)>,
+    pub triage: Vec<crate::store::Event>,
+    pub errors: Vec<String>,
+}
+
+/// Reads what exists only locally; best effort (every failure is listed in `errors`).
+pub fn export(store: &Store) -> Export {
+    let mut ex = Export {
+        store: store.path().to_path_buf(),
+        outbox_unfinished: Vec::new(),
+        routings: Vec::new(),
+        triage: Vec::new(),
+        errors: Vec::new(),
+    };
+    match store.outbox_unfinished() {
+        Ok(v) => ex.outbox_unfinished = v,
+        Err(e) => ex.errors.push(format!("outbox: {e}")),
+    }
+    let mut ids = Vec::new();
+    if let Err(e) = store.for_each_complaint(|c| {
+        if let Some(r) = &c.routing {
+            ex.routings.push((c.tracking_id(), r.clone()));
+        }
+        ids.push(c.tracking_id());
+        true
+    }) {
+        ex.errors.push(format!("complaints: {e}"));
+    }
+    for id in ids {
+        match store.events(id) {
+            Ok(evs) => ex.triage.extend(evs.into_iter().filter(|e| {
+                matches!(e.kind, EventKind::TriageAssigned { .. })
+                    || matches!(&e.kind, EventKind::Rerouted { by, .. } if by != "upstream")
+            })),
+            Err(e) => ex.errors.push(format!("history of {id}: {e}")),
+        }
+    }
+    ex
+}
+
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "sp4n-store".into());
+    path.with_file_name(format!("{name}{suffix}"))
+}
+
+async fn rebuild(ctx: &Ctx) -> Result<i32, CliError> {
+    let cfg = ctx.config()?;
+    let path = cfg.store_path();
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    let p = path.clone();
+    let opened = tokio::task::spawn_blocking(move || Store::open(&p))
+        .await
+        .map_err(|e| CliError::new(EXIT_STORE, e.to_string()))?;
+    let export_note = match opened {
+        Err(e @ StoreError::Locked { .. }) => return Err(e.into()),
+        Ok(old) => {
+            let ex = tokio::task::spawn_blocking(move || export(&old))
+                .await
+                .map_err(|e| CliError::new(EXIT_STORE, e.to_string()))?;
+            let file = sibling(&path, &format!(".export-{stamp}.json"));
+            let text = serde_json::to_string_pretty(&ex)
+                .map_err(|e| CliError::new(EXIT_STORE, e.to_string()))?;
+            std::fs::write(&file, text).map_err(|e| {
+                CliError::new(
+                    EXIT_STORE,
+                    format!(
+                        "cannot write the export {}: {e}; nothing was moved",
+                        file.display()
+                    ),
+                )
+            })?;
+            format!(
+                "exported {} unfinished outbox entries, {} routing decisions and {} triage notes to {}",
+                ex.outbox_unfinished.len(),
+                ex.routings.len(),
+                ex.triage.len(),
+                file.display()
+            )
+        }
+        Err(e) => format!("the old store could not be read ({e}); nothing could be exported"),
+    };
+    let aside = sibling(&path, &format!(".damaged-{stamp}"));
+    if path.exists() {
+        std::fs::rename(&path, &aside).map_err(|e| {
+            CliError::new(
+                EXIT_STORE,
+                format!(
+                    "cannot move {} aside to {}: {e}",
+                    path.display(),
+                    aside.display()
+                ),
+            )
+        })?;
+    }
+    eprintln!("{export_note}");
+    eprintln!("moved the old store to {}", aside.display());
+    let token = cfg
+        .upstream
+        .load_token()
+        .map_err(|m| CliError::new(super::EXIT_CONFIG, m))?;
+    let client = Client::new(&cfg.upstream, token)
+        .map_err(|e| CliError::new(super::EXIT_CONFIG, format!("{e}; {}", e.guidance())))?;
+    let store = ctx.open_store(&cfg).await?;
+    let mut opts = PullOptions::from_config(Mode::Reconcile, &cfg);
+    opts.progress = !ctx.json;
+    let report = crate::pull::pull(&store, &client, super::pull::router(&cfg)?, &opts).await?;
+    super::pull::print_report(ctx, &report)?;
+    Ok(crate::pull::exit_code(&report))
+}

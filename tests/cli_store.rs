@@ -1,0 +1,127 @@
+//! `sp4n store rebuild` and `sp4n demo` end to end.
+
+mod pull_support;
+
+use pull_support::*;
+use sp4n::sim::Faults;
+use sp4n::store::{NewOutboxEntry, Store, new_ref};
+use sp4n::upstream::{WriteAction, WriteRequest};
+use std::path::Path;
+
+fn config(dir: &Path, env: &Env) -> std::path::PathBuf {
+    let text = format!(
+        "[upstream]\nbase_url = \"{}\"\ntoken_file = \"{}\"\nca_file = \"{}\"\n\n[store]\npath = \"rb-store\"\n",
+        env.sim.base_url(),
+        env.sim.token_file().display(),
+        env.sim.ca_file().display()
+    );
+    let path = dir.join("sp4n.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+async fn sp4n(cfg: &Path, args: &[&str]) -> std::process::Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_sp4n"))
+        .arg("--config")
+        .arg(cfg)
+        .args(args)
+        .output()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rebuild_exports_local_only_data_then_pulls_everything_again() {
+    let env = start(51, 150, Faults::default()).await;
+    let cfg = config(env.dir.path(), &env);
+    let out = sp4n(&cfg, &["pull"]).await;
+    assert_eq!(out.status.code(), Some(0));
+    let store_path = env.dir.path().join("rb-store");
+    let r = new_ref();
+    {
+        let s = Store::open(&store_path).unwrap();
+        let id = s.complaint_ids().unwrap()[0];
+        s.enqueue(vec![NewOutboxEntry {
+            opd: "DINKES".into(),
+            requested_by: "admin".into(),
+            request: WriteRequest {
+                ref_: r.clone(),
+                action: WriteAction::Disposisi {
+                    tracking_id: id,
+                    unit: "2405".into(),
+                    catatan: "x".into(),
+                },
+            },
+        }])
+        .unwrap();
+    }
+    let out = sp4n(&cfg, &["store", "rebuild"]).await;
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("exported 1 unfinished outbox entries"),
+        "{err}"
+    );
+    let names: Vec<String> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let export = names
+        .iter()
+        .find(|n| n.starts_with("rb-store.export-"))
+        .expect("export file");
+    let text = std::fs::read_to_string(env.dir.path().join(export)).unwrap();
+    assert!(text.contains(&r), "the export holds the outbox entry");
+    assert!(
+        names.iter().any(|n| n.starts_with("rb-store.damaged-")),
+        "{names:?}"
+    );
+    let s = Store::open(&store_path).unwrap();
+    assert_store_equals_truth(&s, &env.truth());
+    assert!(s.outbox_all().unwrap().is_empty());
+    drop(s);
+
+    // A damaged store: nothing to export, still rebuilt.
+    for e in std::fs::read_dir(&store_path).unwrap() {
+        let p = e.unwrap().path();
+        if p.file_name().is_some_and(|n| n == "conf" || n == "db") {
+            std::fs::write(&p, vec![0x5Au8; 2048]).unwrap();
+        }
+    }
+    let out = sp4n(&cfg, &["complaints", "list"]).await;
+    assert_eq!(out.status.code(), Some(5));
+    let out = sp4n(&cfg, &["store", "rebuild"]).await;
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("nothing could be exported"), "{err}");
+    let s = Store::open(&store_path).unwrap();
+    assert_store_equals_truth(&s, &env.truth());
+    env.sim.shutdown().await;
+}
+
+#[test]
+fn demo_runs_without_any_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sp4n"))
+        .current_dir(dir.path())
+        .env_remove("SP4N_CONFIG")
+        .args(["demo", "--complaints", "300"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("Stored complaints: 300"), "{text}");
+    for section in [
+        "By status:",
+        "By topic:",
+        "By kapanewon:",
+        "What to try next:",
+    ] {
+        assert!(text.contains(section), "{section} missing: {text}");
+    }
+}
