@@ -1,1 +1,559 @@
-//! (to be written)
+//! Routing: which OPD of Kulon Progo must act on a complaint. This module owns the
+//! mapping files in `mappings/` (`opd.toml`, the OPD registry with upstream unit ids,
+//! aliases and validity dates; `rules.toml` or `rules/*.toml`, the routing rules), their
+//! validation with file/line/column diagnostics, the compiled router that gives every
+//! complaint exactly one OPD with the rule that decided it, explanations for people,
+//! previews of the effect of an edit, and the reloader that keeps the last valid
+//! revision active when an edit is invalid.
+//!
+//! Semantics of the rules (also documented in `mappings/rules.toml`):
+//! - all conditions a rule states must hold; inside one list, any item may match
+//!   (except `keywords_all`, where every phrase must occur, and `keywords_none`, where
+//!   none may);
+//! - a topic matches itself and its descendants; a location prefix matches its
+//!   kalurahan; keywords match whole words after lower-casing and accent removal;
+//! - the rule with the highest priority wins, ties go to the rule that comes first
+//!   (`rules.toml` before `rules/*.toml`, those by file name, then order in the file);
+//! - a rule whose target OPD is not valid on the routing date is skipped;
+//! - `target = "kapanewon"` sends the complaint to the Kapanewon whose `wilayah`
+//!   contains its location (skipped when the complaint has no such location);
+//! - when nothing matches, the complaint goes to [`TRIAGE`] with rule id `fallback`.
+
+mod keywords;
+mod load;
+mod raw;
+mod reload;
+mod rules;
+pub mod text;
+pub mod world;
+
+pub use load::{CHANNELS, KAPANEWON_TARGET, KLASIFIKASI, SourceFile, read_sources, revision_of};
+pub use reload::{MappingState, ReloadOutcome};
+
+use crate::diag::Diagnostic;
+use crate::model::{Complaint, Topic, Unit};
+use chrono::NaiveDate;
+use keywords::{Lexicon, Scratch};
+use rules::{ORDER, Rule, Target, View};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::Path;
+use world::TopicTree;
+
+/// The administrator's triage desk: where complaints go when no rule decides.
+pub const TRIAGE: &str = "ADMIN";
+/// The rule id recorded when no rule matched.
+pub const FALLBACK_RULE: &str = "fallback";
+
+/// An OPD (or the triage desk) as `opd.toml` defines it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Opd {
+    pub code: String,
+    pub name: String,
+    /// The upstream unit id (`getunits`); `None` for the triage desk.
+    pub unit_id: Option<String>,
+    pub aliases: Vec<String>,
+    /// For a Kapanewon: the kapanewon code (`34.01.xx`) it serves.
+    pub wilayah: Option<String>,
+    /// First day the entry applies (inclusive); `None`: always did.
+    pub valid_from: Option<NaiveDate>,
+    /// Last day the entry applies (inclusive); `None`: still does.
+    pub valid_to: Option<NaiveDate>,
+    /// Complaints still route to it, but nothing is pushed for it while paused.
+    pub paused: bool,
+}
+
+impl Opd {
+    /// True when the entry applies on `day`.
+    pub fn valid_on(&self, day: NaiveDate) -> bool {
+        self.valid_from.is_none_or(|f| f <= day) && self.valid_to.is_none_or(|t| day <= t)
+    }
+}
+
+/// Where an entry of `opd.toml` sits, for diagnostics.
+#[derive(Debug, Clone)]
+struct OpdMeta {
+    code_span: Range<usize>,
+    unit_span: Option<Range<usize>>,
+    /// Normalised name and aliases with their spans.
+    names: Vec<(String, Range<usize>)>,
+}
+
+/// The routing decision for one complaint.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Route {
+    pub opd: String,
+    /// The id of the rule that decided, or [`FALLBACK_RULE`].
+    pub rule_id: String,
+}
+
+impl fmt::Display for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (rule {})", self.opd, self.rule_id)
+    }
+}
+
+/// A complaint that an edit would move.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Move {
+    pub tracking_id: u64,
+    pub from: Route,
+    pub to: Route,
+}
+
+impl fmt::Display for Move {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {} -> {}", self.tracking_id, self.from, self.to)
+    }
+}
+
+/// The rule that matched and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MatchedRule {
+    pub id: String,
+    pub description: String,
+    pub priority: i64,
+    /// One sentence per stated condition, all of which held.
+    pub held: Vec<String>,
+}
+
+/// A rule checked before the one that decided, and the condition that failed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Rejected {
+    pub id: String,
+    pub priority: i64,
+    pub target: String,
+    pub failed: String,
+}
+
+/// Why a complaint routes where it does.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Explanation {
+    pub tracking_id: u64,
+    pub revision: String,
+    pub route: Route,
+    /// `None` when no rule matched (fallback to triage).
+    pub matched: Option<MatchedRule>,
+    /// Every rule checked before the decision, in evaluation order.
+    pub rejected: Vec<Rejected>,
+}
+
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "Complaint {} routes to {} (mapping revision {}).",
+            self.tracking_id, self.route.opd, self.revision
+        )?;
+        match &self.matched {
+            Some(m) => {
+                writeln!(
+                    f,
+                    "Matched rule '{}' (priority {}): {}",
+                    m.id, m.priority, m.description
+                )?;
+                for h in &m.held {
+                    writeln!(f, "  held: {h}")?;
+                }
+            }
+            None => writeln!(
+                f,
+                "No rule matched: the complaint goes to triage ({TRIAGE})."
+            )?,
+        }
+        if self.rejected.is_empty() {
+            write!(f, "No rule was checked before it.")
+        } else {
+            write!(f, "Rules checked before it that did not match:")?;
+            for r in &self.rejected {
+                write!(
+                    f,
+                    "\n  {} (priority {}, to {}): {}",
+                    r.id, r.priority, r.target, r.failed
+                )?;
+            }
+            Ok(())
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// The compiled mapping files.
+#[derive(Debug, Clone)]
+pub struct Mappings {
+    revision: String,
+    opds: Vec<Opd>,
+    metas: Vec<OpdMeta>,
+    /// In evaluation order.
+    rules: Vec<Rule>,
+    lex: Lexicon,
+    tree: TopicTree,
+    sources: Vec<SourceFile>,
+    by_code: HashMap<String, Vec<usize>>,
+    by_wilayah: HashMap<String, Vec<usize>>,
+}
+
+enum Outcome<'a> {
+    Routed(&'a Rule, String),
+    Failed(Option<rules::Cond>, String),
+}
+
+impl Mappings {
+    /// Reads and checks the mapping files of `dir` against the modelled topic tree.
+    /// `Ok` carries the warnings; `Err` carries the errors (and any warnings).
+    pub fn load(dir: &Path) -> Result<(Mappings, Vec<Diagnostic>), Vec<Diagnostic>> {
+        Self::load_with_topics(dir, None)
+    }
+
+    /// Like [`Mappings::load`], checking topic ids against the platform's tree when given.
+    pub fn load_with_topics(
+        dir: &Path,
+        topics: Option<&[Topic]>,
+    ) -> Result<(Mappings, Vec<Diagnostic>), Vec<Diagnostic>> {
+        load::build(read_sources(dir)?, topics)
+    }
+
+    /// Builds mappings from file contents: the first source is `opd.toml`, the rest are
+    /// rules files in evaluation order.
+    pub fn from_sources(
+        sources: Vec<SourceFile>,
+        topics: Option<&[Topic]>,
+    ) -> Result<(Mappings, Vec<Diagnostic>), Vec<Diagnostic>> {
+        load::build(sources, topics)
+    }
+
+    fn assemble(
+        revision: String,
+        opds: Vec<Opd>,
+        metas: Vec<OpdMeta>,
+        rules: Vec<Rule>,
+        lex: Lexicon,
+        tree: TopicTree,
+        sources: Vec<SourceFile>,
+    ) -> Mappings {
+        let mut by_code: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_wilayah: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, o) in opds.iter().enumerate() {
+            by_code.entry(o.code.clone()).or_default().push(i);
+            if let Some(w) = &o.wilayah {
+                by_wilayah.entry(w.clone()).or_default().push(i);
+            }
+        }
+        Mappings {
+            revision,
+            opds,
+            metas,
+            rules,
+            lex,
+            tree,
+            sources,
+            by_code,
+            by_wilayah,
+        }
+    }
+
+    /// Short SHA-256 (hex) of the mapping files' names and bytes.
+    pub fn revision(&self) -> &str {
+        &self.revision
+    }
+
+    /// Every entry of `opd.toml`, in file order (a renamed OPD has one entry per period).
+    pub fn opds(&self) -> &[Opd] {
+        &self.opds
+    }
+
+    /// The current entry of a code: the one without `valid_to`, else the latest.
+    pub fn opd(&self, code: &str) -> Option<&Opd> {
+        self.by_code
+            .get(code)?
+            .iter()
+            .map(|i| &self.opds[*i])
+            .max_by_key(|o| o.valid_to.unwrap_or(NaiveDate::MAX))
+    }
+
+    /// The entry of a code that applies on `on`.
+    pub fn opd_on(&self, code: &str, on: NaiveDate) -> Option<&Opd> {
+        self.by_code
+            .get(code)?
+            .iter()
+            .map(|i| &self.opds[*i])
+            .find(|o| o.valid_on(on))
+    }
+
+    /// The OPD that holds an upstream unit id on `on` (for upstream re-disposition).
+    pub fn opd_by_unit(&self, unit_id: &str, on: NaiveDate) -> Option<&Opd> {
+        let u = unit_id.trim();
+        self.opds
+            .iter()
+            .find(|o| o.unit_id.as_deref() == Some(u) && o.valid_on(on))
+    }
+
+    /// The number of compiled rules.
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// The topic tree the rules were checked against.
+    pub fn topics(&self) -> &TopicTree {
+        &self.tree
+    }
+
+    fn view<'a>(&self, c: &'a Complaint, s: &'a mut Scratch) -> View<'a> {
+        self.lex.scan(&c.judul, s, true);
+        self.lex.scan(&c.isi, s, false);
+        let topic_raw = c
+            .topik
+            .as_ref()
+            .map(|t| t.id.trim())
+            .filter(|t| !t.is_empty());
+        View {
+            topic: topic_raw.and_then(|t| self.tree.get(t)),
+            topic_raw,
+            klasifikasi: c.klasifikasi.as_ref().map(|k| k.trim().to_lowercase()),
+            kanal: c.kanal.as_ref().map(|k| k.trim().to_lowercase()),
+            tags: c.tags.iter().map(|t| text::normalize(t)).collect(),
+            location: c
+                .lokasi
+                .as_ref()
+                .map(|l| l.kode.trim())
+                .filter(|l| !l.is_empty()),
+            title: &s.title,
+            body: &s.body,
+        }
+    }
+
+    /// Resolves a rule's target for this complaint on `on`; `Err` says why it cannot.
+    fn resolve(&self, r: &Rule, v: &View, on: NaiveDate) -> Result<String, String> {
+        match &r.target {
+            Target::Opd(code) => match self.opd_on(code, on) {
+                Some(o) => Ok(o.code.clone()),
+                None => Err(format!("target OPD {code} is not valid on {on}")),
+            },
+            Target::Kapanewon => {
+                let Some(kap) = v.location.and_then(|l| l.get(..8)) else {
+                    return Err(format!(
+                        "target kapanewon needs a location, and {} has none",
+                        "the complaint"
+                    ));
+                };
+                self.by_wilayah
+                    .get(kap)
+                    .and_then(|ix| ix.iter().map(|i| &self.opds[*i]).find(|o| o.valid_on(on)))
+                    .map(|o| o.code.clone())
+                    .ok_or_else(|| {
+                        format!("no Kapanewon in opd.toml serves location {kap} on {on}")
+                    })
+            }
+        }
+    }
+
+    fn outcome<'r>(&self, r: &'r Rule, v: &View, on: NaiveDate) -> Outcome<'r> {
+        if let Some(c) = r.first_failure(v, &self.tree) {
+            return Outcome::Failed(Some(c), String::new());
+        }
+        match self.resolve(r, v, on) {
+            Ok(code) => Outcome::Routed(r, code),
+            Err(why) => Outcome::Failed(None, why),
+        }
+    }
+
+    /// Routes a complaint: exactly one OPD, the same for the same input and files.
+    pub fn route(&self, c: &Complaint, on: NaiveDate) -> Route {
+        SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            let v = self.view(c, &mut s);
+            for r in &self.rules {
+                if let Outcome::Routed(r, opd) = self.outcome(r, &v, on) {
+                    return Route {
+                        opd,
+                        rule_id: r.id.clone(),
+                    };
+                }
+            }
+            Route {
+                opd: TRIAGE.to_string(),
+                rule_id: FALLBACK_RULE.to_string(),
+            }
+        })
+    }
+
+    /// Routes and says why: the rule that matched, the conditions that held, and for each
+    /// rule checked before it the condition that failed.
+    pub fn explain(&self, c: &Complaint, on: NaiveDate) -> Explanation {
+        SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            let v = self.view(c, &mut s);
+            let mut rejected = Vec::new();
+            for r in &self.rules {
+                match self.outcome(r, &v, on) {
+                    Outcome::Routed(r, opd) => {
+                        let held = ORDER
+                            .into_iter()
+                            .filter(|k| r.states(*k))
+                            .map(|k| r.describe_held(k, &v, &self.tree, &self.lex))
+                            .collect();
+                        return Explanation {
+                            tracking_id: c.tracking_id,
+                            revision: self.revision.clone(),
+                            route: Route {
+                                opd,
+                                rule_id: r.id.clone(),
+                            },
+                            matched: Some(MatchedRule {
+                                id: r.id.clone(),
+                                description: r.description.clone(),
+                                priority: r.priority,
+                                held,
+                            }),
+                            rejected,
+                        };
+                    }
+                    Outcome::Failed(cond, why) => rejected.push(Rejected {
+                        id: r.id.clone(),
+                        priority: r.priority,
+                        target: r.target.to_string(),
+                        failed: match cond {
+                            Some(k) => r.describe_failed(k, &v, &self.tree, &self.lex),
+                            None => why,
+                        },
+                    }),
+                }
+            }
+            Explanation {
+                tracking_id: c.tracking_id,
+                revision: self.revision.clone(),
+                route: Route {
+                    opd: TRIAGE.to_string(),
+                    rule_id: FALLBACK_RULE.to_string(),
+                },
+                matched: None,
+                rejected,
+            }
+        })
+    }
+
+    /// Compares with the platform: every topic of `topics` reached by some rule
+    /// (warning otherwise: such complaints go to triage), every unit id of an entry that
+    /// applies today known and active in `units` (error otherwise).
+    pub fn check_online(&self, topics: &[Topic], units: &[Unit]) -> Vec<Diagnostic> {
+        self.check_online_on(topics, units, today_wib())
+    }
+
+    /// [`Mappings::check_online`] for a given day.
+    pub fn check_online_on(
+        &self,
+        topics: &[Topic],
+        units: &[Unit],
+        on: NaiveDate,
+    ) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        let up = TopicTree::new(topics);
+        let rule_file = self.sources.get(1).unwrap_or(&self.sources[0]);
+        for t in topics {
+            let Some(ti) = up.get(&t.id) else { continue };
+            // Only topic conditions count: keyword rules may or may not catch a topic.
+            let reached = self.rules.iter().any(|r| {
+                r.topics.iter().any(|rt| {
+                    let rid = self.tree.id(*rt);
+                    up.lineage(ti).iter().any(|a| up.id(*a) == rid)
+                })
+            });
+            if !reached {
+                out.push(Diagnostic::warning(
+                    &rule_file.path,
+                    &rule_file.text,
+                    None,
+                    format!(
+                        "no rule covers upstream topic {} ({}): its complaints go to {TRIAGE} unless keywords catch them",
+                        t.id, t.name
+                    ),
+                    format!("add the topic id \"{}\" to a rule's topics", t.id),
+                ));
+            }
+        }
+        let src = &self.sources[0];
+        for (o, m) in self.opds.iter().zip(&self.metas) {
+            let Some(u) = &o.unit_id else { continue };
+            if !o.valid_on(on) {
+                continue;
+            }
+            let span = m.unit_span.clone().or(Some(m.code_span.clone()));
+            match units.iter().find(|x| x.id.trim() == u) {
+                None => out.push(Diagnostic::error(
+                    &src.path,
+                    &src.text,
+                    span,
+                    format!("unit_id {u} of OPD '{}' is not a unit of the instansi upstream", o.code),
+                    "compare with getunits (sp4n mappings check --online) and fix the id",
+                )),
+                Some(x) if !x.active => out.push(Diagnostic::error(
+                    &src.path,
+                    &src.text,
+                    span,
+                    format!("unit_id {u} of OPD '{}' is inactive upstream ({})", o.code, x.name),
+                    "dispositions to an inactive unit fail; ask the national admin or set valid_to on this entry",
+                )),
+                Some(_) => {}
+            }
+        }
+        out
+    }
+}
+
+/// Today's date in WIB.
+pub fn today_wib() -> NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&crate::model::WIB)
+        .date_naive()
+}
+
+/// Re-routes `complaints` with both mappings and lists those whose OPD would change.
+pub fn preview(
+    old: &Mappings,
+    new: &Mappings,
+    complaints: &[Complaint],
+    on: NaiveDate,
+) -> Vec<Move> {
+    complaints
+        .iter()
+        .filter_map(|c| {
+            let from = old.route(c, on);
+            let to = new.route(c, on);
+            (from.opd != to.opd).then_some(Move {
+                tracking_id: c.tracking_id,
+                from,
+                to,
+            })
+        })
+        .collect()
+}
+
+/// Renders a preview for people: one line per move, then counts per OPD pair.
+pub fn render_preview(moves: &[Move]) -> String {
+    if moves.is_empty() {
+        return "No complaint would move.".to_string();
+    }
+    let mut out = format!("{} complaint(s) would move:\n", moves.len());
+    for m in moves {
+        out.push_str(&format!("  {m}\n"));
+    }
+    let mut pairs: Vec<((String, String), usize)> = Vec::new();
+    for m in moves {
+        let k = (m.from.opd.clone(), m.to.opd.clone());
+        match pairs.iter_mut().find(|(p, _)| *p == k) {
+            Some((_, n)) => *n += 1,
+            None => pairs.push((k, 1)),
+        }
+    }
+    pairs.sort();
+    out.push_str("By OPD:");
+    for ((a, b), n) in pairs {
+        out.push_str(&format!("\n  {a} -> {b}: {n}"));
+    }
+    out
+}

@@ -1,0 +1,305 @@
+//! Compiled routing rules: each condition kind as precomputed data, evaluated against a
+//! complaint view in a fixed order (cheapest first). The same evaluation serves routing
+//! (stop at the first failure) and explanation (say which condition held or failed).
+
+use super::keywords::{BitSet, Lexicon};
+use super::world::{TopicTree, location_within};
+use std::ops::Range;
+
+/// Where a rule sends a complaint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A fixed OPD code from `opd.toml`.
+    Opd(String),
+    /// The Kapanewon whose `wilayah` contains the complaint's location.
+    Kapanewon,
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Opd(c) => f.write_str(c),
+            Target::Kapanewon => f.write_str("kapanewon"),
+        }
+    }
+}
+
+/// A rule ready to evaluate.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub description: String,
+    pub target: Target,
+    pub priority: i64,
+    /// Index of the rules file and span of the rule's `id` value in it.
+    pub file: usize,
+    pub span: Range<usize>,
+    pub topics: Vec<u32>,
+    pub klasifikasi: Vec<String>,
+    pub tags: Vec<String>,
+    pub locations: Vec<String>,
+    pub channels: Vec<String>,
+    pub title_any: Vec<u32>,
+    pub any: Vec<u32>,
+    pub all: Vec<u32>,
+    pub none: Vec<u32>,
+}
+
+/// The parts of a complaint the conditions look at, normalised once.
+pub struct View<'a> {
+    pub topic: Option<u32>,
+    pub topic_raw: Option<&'a str>,
+    pub klasifikasi: Option<String>,
+    pub kanal: Option<String>,
+    pub tags: Vec<String>,
+    pub location: Option<&'a str>,
+    pub title: &'a BitSet,
+    pub body: &'a BitSet,
+}
+
+impl View<'_> {
+    fn has(&self, phrase: u32) -> bool {
+        self.title.get(phrase) || self.body.get(phrase)
+    }
+}
+
+/// A condition kind, in evaluation order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cond {
+    Klasifikasi,
+    Channel,
+    Topic,
+    Location,
+    Tags,
+    TitleAny,
+    KeywordsAny,
+    KeywordsAll,
+    KeywordsNone,
+}
+
+pub const ORDER: [Cond; 9] = [
+    Cond::Klasifikasi,
+    Cond::Channel,
+    Cond::Topic,
+    Cond::Location,
+    Cond::Tags,
+    Cond::TitleAny,
+    Cond::KeywordsAny,
+    Cond::KeywordsAll,
+    Cond::KeywordsNone,
+];
+
+fn quoted(items: impl IntoIterator<Item = String>, limit: usize) -> String {
+    let all: Vec<String> = items.into_iter().collect();
+    let mut s = all
+        .iter()
+        .take(limit)
+        .map(|i| format!("\"{i}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if all.len() > limit {
+        s.push_str(&format!(", … ({} more)", all.len() - limit));
+    }
+    s
+}
+
+impl Rule {
+    /// True when the rule states this condition.
+    pub fn states(&self, c: Cond) -> bool {
+        match c {
+            Cond::Klasifikasi => !self.klasifikasi.is_empty(),
+            Cond::Channel => !self.channels.is_empty(),
+            Cond::Topic => !self.topics.is_empty(),
+            Cond::Location => !self.locations.is_empty(),
+            Cond::Tags => !self.tags.is_empty(),
+            Cond::TitleAny => !self.title_any.is_empty(),
+            Cond::KeywordsAny => !self.any.is_empty(),
+            Cond::KeywordsAll => !self.all.is_empty(),
+            Cond::KeywordsNone => !self.none.is_empty(),
+        }
+    }
+
+    /// Whether one stated condition holds.
+    pub fn holds(&self, c: Cond, v: &View, tree: &TopicTree) -> bool {
+        match c {
+            Cond::Klasifikasi => v
+                .klasifikasi
+                .as_ref()
+                .is_some_and(|k| self.klasifikasi.contains(k)),
+            Cond::Channel => v.kanal.as_ref().is_some_and(|k| self.channels.contains(k)),
+            Cond::Topic => v
+                .topic
+                .is_some_and(|t| tree.lineage(t).iter().any(|a| self.topics.contains(a))),
+            Cond::Location => v
+                .location
+                .is_some_and(|l| self.locations.iter().any(|p| location_within(l, p))),
+            Cond::Tags => v.tags.iter().any(|t| self.tags.contains(t)),
+            Cond::TitleAny => self.title_any.iter().any(|p| v.title.get(*p)),
+            Cond::KeywordsAny => self.any.iter().any(|p| v.has(*p)),
+            Cond::KeywordsAll => self.all.iter().all(|p| v.has(*p)),
+            Cond::KeywordsNone => !self.none.iter().any(|p| v.has(*p)),
+        }
+    }
+
+    /// The first stated condition that fails, if any.
+    pub fn first_failure(&self, v: &View, tree: &TopicTree) -> Option<Cond> {
+        ORDER
+            .into_iter()
+            .find(|c| self.states(*c) && !self.holds(*c, v, tree))
+    }
+
+    /// A sentence about a condition that held.
+    pub fn describe_held(&self, c: Cond, v: &View, tree: &TopicTree, lex: &Lexicon) -> String {
+        let found = |ids: &[u32], title_only: bool| {
+            quoted(
+                ids.iter()
+                    .filter(|p| {
+                        if title_only {
+                            v.title.get(**p)
+                        } else {
+                            v.has(**p)
+                        }
+                    })
+                    .map(|p| lex.phrase(*p).text.clone()),
+                5,
+            )
+        };
+        match c {
+            Cond::Klasifikasi => format!(
+                "klasifikasi \"{}\" is one of {}",
+                v.klasifikasi.as_deref().unwrap_or(""),
+                quoted(self.klasifikasi.iter().cloned(), 5)
+            ),
+            Cond::Channel => format!(
+                "channel \"{}\" is one of {}",
+                v.kanal.as_deref().unwrap_or(""),
+                quoted(self.channels.iter().cloned(), 5)
+            ),
+            Cond::Topic => format!(
+                "topic {} lies under {}",
+                v.topic.map_or(String::new(), |t| format!(
+                    "{} ({})",
+                    tree.id(t),
+                    tree.name(t)
+                )),
+                quoted(self.topics.iter().map(|t| tree.id(*t).to_string()), 8)
+            ),
+            Cond::Location => format!(
+                "location {} lies within {}",
+                v.location.unwrap_or(""),
+                quoted(self.locations.iter().cloned(), 5)
+            ),
+            Cond::Tags => format!(
+                "tags include {}",
+                quoted(v.tags.iter().filter(|t| self.tags.contains(t)).cloned(), 5)
+            ),
+            Cond::TitleAny => format!("title contains {}", found(&self.title_any, true)),
+            Cond::KeywordsAny => format!("text contains {}", found(&self.any, false)),
+            Cond::KeywordsAll => format!("text contains all of {}", found(&self.all, false)),
+            Cond::KeywordsNone => format!(
+                "text contains none of {}",
+                quoted(self.none.iter().map(|p| lex.phrase(*p).text.clone()), 5)
+            ),
+        }
+    }
+
+    /// A sentence about a condition that failed.
+    pub fn describe_failed(&self, c: Cond, v: &View, tree: &TopicTree, lex: &Lexicon) -> String {
+        let phrases = |ids: &[u32]| quoted(ids.iter().map(|p| lex.phrase(*p).text.clone()), 5);
+        match c {
+            Cond::Klasifikasi => format!(
+                "klasifikasi {} is not one of {}",
+                v.klasifikasi
+                    .as_deref()
+                    .map_or("(none)".to_string(), |k| format!("\"{k}\"")),
+                quoted(self.klasifikasi.iter().cloned(), 5)
+            ),
+            Cond::Channel => format!(
+                "channel {} is not one of {}",
+                v.kanal
+                    .as_deref()
+                    .map_or("(none)".to_string(), |k| format!("\"{k}\"")),
+                quoted(self.channels.iter().cloned(), 5)
+            ),
+            Cond::Topic => format!(
+                "topic {} does not lie under {}",
+                match (v.topic, v.topic_raw) {
+                    (Some(t), _) => format!("{} ({})", tree.id(t), tree.name(t)),
+                    (None, Some(raw)) => format!("{raw} (not in the topic tree)"),
+                    (None, None) => "(none)".to_string(),
+                },
+                quoted(self.topics.iter().map(|t| tree.id(*t).to_string()), 8)
+            ),
+            Cond::Location => format!(
+                "location {} is not within {}",
+                v.location.unwrap_or("(none)"),
+                quoted(self.locations.iter().cloned(), 5)
+            ),
+            Cond::Tags => format!("no tag among {}", quoted(self.tags.iter().cloned(), 5)),
+            Cond::TitleAny => format!("title contains none of {}", phrases(&self.title_any)),
+            Cond::KeywordsAny => format!("text contains none of {}", phrases(&self.any)),
+            Cond::KeywordsAll => format!(
+                "text lacks {}",
+                quoted(
+                    self.all
+                        .iter()
+                        .filter(|p| !v.has(**p))
+                        .map(|p| lex.phrase(*p).text.clone()),
+                    5
+                )
+            ),
+            Cond::KeywordsNone => format!(
+                "text contains the excluded {}",
+                quoted(
+                    self.none
+                        .iter()
+                        .filter(|p| v.has(**p))
+                        .map(|p| lex.phrase(*p).text.clone()),
+                    5
+                )
+            ),
+        }
+    }
+
+    /// True when `self` matches every complaint that `later` matches (so `later`, which
+    /// is evaluated after `self`, can never win). Conservative: `false` when unsure.
+    pub fn covers(&self, later: &Rule, tree: &TopicTree) -> bool {
+        let subset = |a: &[String], b: &[String]| {
+            a.is_empty() || (!b.is_empty() && b.iter().all(|x| a.contains(x)))
+        };
+        if !subset(&self.klasifikasi, &later.klasifikasi)
+            || !subset(&self.channels, &later.channels)
+            || !subset(&self.tags, &later.tags)
+        {
+            return false;
+        }
+        let topics_ok = self.topics.is_empty()
+            || (!later.topics.is_empty()
+                && later
+                    .topics
+                    .iter()
+                    .all(|t| tree.lineage(*t).iter().any(|a| self.topics.contains(a))));
+        let locations_ok = self.locations.is_empty()
+            || (!later.locations.is_empty()
+                && later
+                    .locations
+                    .iter()
+                    .all(|l| self.locations.iter().any(|p| location_within(l, p))));
+        // A kapanewon target needs a location in a kapanewon; only as broad as `later`
+        // when `later` needs that too.
+        let target_ok = self.target != Target::Kapanewon
+            || later.target == Target::Kapanewon
+            || later.locations.iter().all(|l| l.len() >= 8) && !later.locations.is_empty();
+        let title_ok = self.title_any.is_empty()
+            || (!later.title_any.is_empty()
+                && later.title_any.iter().all(|p| self.title_any.contains(p)));
+        let any_ok = self.any.is_empty()
+            || later.all.iter().any(|p| self.any.contains(p))
+            || (!later.any.is_empty() && later.any.iter().all(|p| self.any.contains(p)))
+            || (!later.title_any.is_empty()
+                && later.title_any.iter().all(|p| self.any.contains(p)));
+        let all_ok = self.all.iter().all(|p| later.all.contains(p));
+        let none_ok = self.none.iter().all(|p| later.none.contains(p));
+        topics_ok && locations_ok && target_ok && title_ok && any_ok && all_ok && none_ok
+    }
+}

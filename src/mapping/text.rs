@@ -1,0 +1,80 @@
+//! Text normalisation shared by keyword compilation and routing: lower case, accents
+//! removed (NFD, combining marks dropped), every character that is not a letter or digit
+//! turned into a word break. Keywords and complaints go through the same function, so a
+//! keyword matches exactly when its words appear as whole words in the same order.
+
+use unicode_normalization::char::{decompose_canonical, is_combining_mark};
+
+/// Normalises `text` into `out` (cleared first): lower-case words separated by single
+/// spaces, no leading or trailing space.
+pub fn normalize_into(text: &str, out: &mut String) {
+    out.clear();
+    out.reserve(text.len());
+    let mut pending_space = false;
+    let push = |out: &mut String, c: char, pending: &mut bool| {
+        if c.is_alphanumeric() {
+            if *pending && !out.is_empty() {
+                out.push(' ');
+            }
+            *pending = false;
+            out.push(c);
+        } else {
+            *pending = true;
+        }
+    };
+    for c in text.chars() {
+        if c.is_ascii() {
+            if c.is_ascii_alphanumeric() {
+                if pending_space && !out.is_empty() {
+                    out.push(' ');
+                }
+                pending_space = false;
+                out.push(c.to_ascii_lowercase());
+            } else {
+                pending_space = true;
+            }
+            continue;
+        }
+        decompose_canonical(c, |d| {
+            if is_combining_mark(d) {
+                return;
+            }
+            for l in d.to_lowercase() {
+                push(out, l, &mut pending_space);
+            }
+        });
+    }
+}
+
+/// Normalises `text` into a new string (see [`normalize_into`]).
+pub fn normalize(text: &str) -> String {
+    let mut s = String::new();
+    normalize_into(text, &mut s);
+    s
+}
+
+/// The words of `text` after normalisation.
+pub fn words(text: &str) -> Vec<String> {
+    normalize(text)
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lowercases_strips_accents_and_splits() {
+        assert_eq!(
+            normalize("Jalan  BERLUBANG, di Kalurahan Triharjo!"),
+            "jalan berlubang di kalurahan triharjo"
+        );
+        assert_eq!(normalize("Kafé Ümbul déPAN"), "kafe umbul depan");
+        assert_eq!(normalize("KTP-el belum jadi..."), "ktp el belum jadi");
+        assert_eq!(normalize("  --  "), "");
+        assert_eq!(words("e-KTP (NIK)"), vec!["e", "ktp", "nik"]);
+    }
+}
