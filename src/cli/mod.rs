@@ -10,7 +10,9 @@ mod complaints;
 mod demo;
 mod pull;
 mod quarantine;
+mod serve;
 mod store;
+mod token;
 
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_FILE};
 use crate::store::{Store, StoreError};
@@ -86,6 +88,11 @@ pub enum Command {
     /// Items set aside during runs (unreadable pages or complaints).
     #[command(subcommand)]
     Quarantine(quarantine::QuarantineCmd),
+    /// Serve the local HTTP API (JSON under /api/v1) until Ctrl-C.
+    Serve(serve::ServeArgs),
+    /// API tokens: create (printed once), list, revoke.
+    #[command(subcommand)]
+    Token(token::TokenCmd),
     /// Start a bundled simulator, pull from it into a temporary store, print a summary.
     Demo(demo::DemoArgs),
 }
@@ -134,6 +141,8 @@ async fn dispatch(ctx: &Ctx, cmd: Command) -> Result<i32, CliError> {
         Command::Store(c) => store::run(ctx, c).await,
         Command::Quarantine(c) => quarantine::run(ctx, c).await,
         Command::Demo(a) => demo::run(ctx, a).await,
+        Command::Serve(a) => serve::run(ctx, a).await,
+        Command::Token(c) => token::run(ctx, c).await,
     }
 }
 
