@@ -33,7 +33,9 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> Result<i32, CliError> {
             format!("cannot listen on {listen}: {e}; choose a free address in [server] listen or with --listen"),
         )
     })?;
-    let addr = listener.local_addr().map_err(|e| CliError::new(EXIT_CONFIG, e.to_string()))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CliError::new(EXIT_CONFIG, e.to_string()))?;
     eprintln!("Serving the API on http://{addr}/api/v1 (Ctrl-C to stop).");
     let state = AppState::new(store, opds, cfg.server.max_body_bytes);
     server::serve(listener, state, shutdown_signal())

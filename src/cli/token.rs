@@ -34,7 +34,10 @@ pub async fn run(ctx: &Ctx, cmd: TokenCmd) -> Result<i32, CliError> {
             let role = Role::parse(&role).map_err(|e| CliError::new(EXIT_CONFIG, e))?;
             let name = name.trim().to_string();
             if name.is_empty() {
-                return Err(CliError::new(EXIT_CONFIG, "give the token a name with --name"));
+                return Err(CliError::new(
+                    EXIT_CONFIG,
+                    "give the token a name with --name",
+                ));
             }
             let secret = new_api_token().map_err(|e| {
                 CliError::new(EXIT_CONFIG, format!("cannot read random bytes: {e}"))
@@ -67,10 +70,17 @@ pub async fn run(ctx: &Ctx, cmd: TokenCmd) -> Result<i32, CliError> {
                     .collect();
                 ctx.print_json(&v)?;
             } else if tokens.is_empty() {
-                println!("No API tokens. Make one with `sp4n token create --role ROLE --name NAME`.");
+                println!(
+                    "No API tokens. Make one with `sp4n token create --role ROLE --name NAME`."
+                );
             } else {
                 for t in &tokens {
-                    println!("{}  {}  created {}", t.name, t.role, format_wib_short(t.created));
+                    println!(
+                        "{}  {}  created {}",
+                        t.name,
+                        t.role,
+                        format_wib_short(t.created)
+                    );
                 }
             }
             Ok(0)

@@ -54,9 +54,9 @@ impl From<ActionError> for ApiError {
 fn body<T>(r: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
     match r {
         Ok(Json(v)) => Ok(v),
-        Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::from_status(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        )),
+        Err(JsonRejection::MissingJsonContentType(_)) => {
+            Err(ApiError::from_status(StatusCode::UNSUPPORTED_MEDIA_TYPE))
+        }
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             Err(ApiError::from_status(StatusCode::PAYLOAD_TOO_LARGE))
         }
@@ -239,7 +239,10 @@ async fn list_complaints(
         })?),
     };
     let page = q.page.unwrap_or(1).max(1);
-    let per_page = q.per_page.unwrap_or(DEFAULT_PER_PAGE).clamp(1, MAX_PER_PAGE);
+    let per_page = q
+        .per_page
+        .unwrap_or(DEFAULT_PER_PAGE)
+        .clamp(1, MAX_PER_PAGE);
     let opd = q.opd.filter(|o| !o.trim().is_empty());
     let all = state.inner.list.get(&state).await?;
     let matches = |s: &&ComplaintSummary| {
@@ -305,7 +308,9 @@ impl OutboxView {
             WriteAction::TindakLanjut { unit, isi, .. } => {
                 (None, Some(unit.clone()), Some(isi.clone()))
             }
-            WriteAction::SetStatus { nilai, alasan, .. } => (Some(*nilai), None, Some(alasan.clone())),
+            WriteAction::SetStatus { nilai, alasan, .. } => {
+                (Some(*nilai), None, Some(alasan.clone()))
+            }
             WriteAction::AddStream { .. } => (None, None, None),
         };
         let (held_reason, upstream_status, transaksi_id) = match &e.state {
@@ -610,7 +615,10 @@ async fn discard_outbox(
     actionable(&state, &caller, seq).await?;
     let b = body(b)?;
     let by = caller.name.clone();
-    let e = on_store(&state, move |s| actions::discard_entry(s, seq, &b.reason, &by)).await?;
+    let e = on_store(&state, move |s| {
+        actions::discard_entry(s, seq, &b.reason, &by)
+    })
+    .await?;
     Ok(Json(serde_json::json!({ "outbox": OutboxView::of(&e, true) })).into_response())
 }
 
