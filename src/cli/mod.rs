@@ -11,7 +11,9 @@ mod demo;
 mod pull;
 mod push;
 mod quarantine;
+mod serve;
 mod store;
+mod token;
 
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_FILE};
 use crate::store::{Store, StoreError};
@@ -87,6 +89,11 @@ pub enum Command {
     /// Items set aside during runs (unreadable pages or complaints).
     #[command(subcommand)]
     Quarantine(quarantine::QuarantineCmd),
+    /// Serve the local HTTP API (JSON under /api/v1) until Ctrl-C.
+    Serve(serve::ServeArgs),
+    /// API tokens: create (printed once), list, revoke.
+    #[command(subcommand)]
+    Token(token::TokenCmd),
     /// Start a bundled simulator, pull from it into a temporary store, print a summary.
     Demo(demo::DemoArgs),
     /// Send queued dispositions, follow-ups, status changes and new complaints upstream.
@@ -167,6 +174,9 @@ async fn dispatch(ctx: &Ctx, cmd: Command) -> Result<i32, CliError> {
         Command::SetStatus(a) => push::run_set_status(ctx, a).await,
         Command::Dispose(a) => push::run_dispose(ctx, a).await,
         Command::Submit(a) => push::run_submit(ctx, a).await,
+
+        Command::Serve(a) => serve::run(ctx, a).await,
+        Command::Token(c) => token::run(ctx, c).await,
     }
 }
 
