@@ -336,6 +336,7 @@ async fn authorization_matrix_over_http() {
 
     // POST follow-ups, status changes and dispositions on both own complaints.
     for id in [OWN_PLAIN, OWN_RAHASIA] {
+        let mut closed = false;
         for who in EVERYONE {
             let want_followup = unauth(who).unwrap_or(match who {
                 Who::Admin | Who::Own => 202,
@@ -358,16 +359,6 @@ async fn authorization_matrix_over_http() {
                 assert_eq!(r.json["outbox"]["unit"], "2405");
             }
 
-            let r = fx
-                .call(
-                    who,
-                    Method::POST,
-                    &format!("/api/v1/complaints/{id}/status"),
-                    Some(json!({ "status": "selesai", "reason": "Jalan sudah diperbaiki" })),
-                )
-                .await;
-            r.expect(want_followup);
-
             let want_dispose = unauth(who).unwrap_or(match who {
                 Who::Admin => 202,
                 Who::Other => 404,
@@ -382,6 +373,29 @@ async fn authorization_matrix_over_http() {
                 )
                 .await;
             r.expect(want_dispose);
+        }
+        // The first permitted status change closes the complaint (as queued); a second
+        // one no longer fits its status: 409, whoever asks.
+        for who in EVERYONE {
+            let want_followup = unauth(who).unwrap_or(match who {
+                Who::Admin | Who::Own => 202,
+                Who::Other => 404,
+                _ => 403,
+            });
+            let want_status = match want_followup {
+                202 if closed => 409,
+                other => other,
+            };
+            let r = fx
+                .call(
+                    who,
+                    Method::POST,
+                    &format!("/api/v1/complaints/{id}/status"),
+                    Some(json!({ "status": "selesai", "reason": "Jalan sudah diperbaiki" })),
+                )
+                .await;
+            r.expect(want_status);
+            closed |= want_status == 202;
         }
     }
     // OWN cannot write to OTHER's complaints (404), nor post as another OPD (403).
@@ -406,8 +420,8 @@ async fn authorization_matrix_over_http() {
 
     // Every 202 left exactly one outbox entry; nothing for refused requests.
     let entries = fx.store().outbox_all().unwrap();
-    // Per own complaint: 2 follow-ups (admin, own), 2 status changes, 1 disposition.
-    assert_eq!(entries.len(), 10, "{entries:#?}");
+    // Per own complaint: 2 follow-ups (admin, own), 1 status change, 1 disposition.
+    assert_eq!(entries.len(), 8, "{entries:#?}");
     assert!(
         entries
             .iter()
@@ -443,7 +457,7 @@ async fn authorization_matrix_over_http() {
         let items = r.json["items"].as_array().unwrap();
         let n = match who {
             Who::Other => 0,
-            _ => 10,
+            _ => 8,
         };
         assert_eq!(items.len(), n, "{who:?}");
         let with_text = items.iter().filter(|i| i["text"].is_string()).count();
@@ -647,7 +661,7 @@ async fn errors_are_json_and_bodies_are_limited() {
         .await
         .unwrap();
     Resp::read(r, "form body".into()).await.expect(415);
-    // A status the contract does not allow from the current one.
+    // A status the contract does not allow from the current one: a conflict (409).
     let r = fx
         .call(
             Who::Own,
@@ -656,7 +670,7 @@ async fn errors_are_json_and_bodies_are_limited() {
             Some(json!({ "status": "ditunda", "reason": "Menunggu anggaran" })),
         )
         .await;
-    r.expect(422);
+    r.expect(409);
     assert!(
         r.json["error"]["message"]
             .as_str()

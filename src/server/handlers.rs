@@ -5,9 +5,9 @@
 //! exactly as if it did not exist: OPD staff do not learn which complaints other OPDs
 //! hold. A `viewer` asking to write gets 403.
 
-use super::actions::{self, ActionError};
 use super::{ApiError, AppState, Caller};
 use crate::model::{Complaint, Location, Status, TopicRef, TrackingId, UnitRef};
+use crate::push::input::{self, Disposition, FollowUp, InputError, StatusChange};
 use crate::server::auth::Role;
 use crate::store::{
     ComplaintFilter, Event, OutboxEntry, OutboxState, Routing, RunReport, Store, StoredComplaint,
@@ -39,13 +39,16 @@ pub(super) fn api_routes() -> Router<AppState> {
 
 type ApiResult<T> = Result<T, ApiError>;
 
-impl From<ActionError> for ApiError {
-    fn from(e: ActionError) -> Self {
-        match e {
-            ActionError::NotFound(m) => ApiError::not_found(m),
-            ActionError::Invalid(m) => ApiError::invalid(m),
-            ActionError::Conflict(m) => ApiError::conflict(m),
-            ActionError::Store(s) => s.into(),
+impl From<InputError> for ApiError {
+    fn from(e: InputError) -> Self {
+        match e.http_status() {
+            404 => ApiError::not_found(e.to_string()),
+            409 => ApiError::conflict(e.to_string()),
+            422 => ApiError::invalid(e.to_string()),
+            _ => match e {
+                InputError::Store(s) => s.into(),
+                other => ApiError::invalid(other.to_string()),
+            },
         }
     }
 }
@@ -458,7 +461,12 @@ async fn post_followup(
     let st = state.clone();
     let by = caller.name.clone();
     let e = on_store(&state, move |s| {
-        actions::queue_followup(s, &st.inner.opds, id, &opd, &b.text, &by)
+        let input = FollowUp {
+            tracking_id: id,
+            opd,
+            text: b.text,
+        };
+        input::followup(s, &st.inner.opds, &input, &by)
     })
     .await?;
     Ok(accepted(&e))
@@ -488,7 +496,12 @@ async fn post_status(
     })?;
     let by = caller.name.clone();
     let e = on_store(&state, move |s| {
-        actions::queue_status(s, id, status, &b.reason, &by)
+        let input = StatusChange {
+            tracking_id: id,
+            status,
+            reason: b.reason,
+        };
+        input::set_status(s, &input, &by)
     })
     .await?;
     Ok(accepted(&e))
@@ -519,7 +532,12 @@ async fn post_disposition(
     let st = state.clone();
     let by = caller.name.clone();
     let e = on_store(&state, move |s| {
-        actions::queue_disposition(s, &st.inner.opds, id, &b.opd, &b.note, &by)
+        let input = Disposition {
+            tracking_id: id,
+            opd: b.opd,
+            note: Some(b.note).filter(|n| !n.is_empty()),
+        };
+        input::dispose(s, &st.inner.opds, &input, &by)
     })
     .await?;
     Ok(accepted(&e))
@@ -595,7 +613,8 @@ async fn retry_outbox(
 ) -> ApiResult<Response> {
     let seq = outbox_seq(&raw)?;
     actionable(&state, &caller, seq).await?;
-    let e = on_store(&state, move |s| actions::retry_entry(s, seq)).await?;
+    let by = caller.name.clone();
+    let e = on_store(&state, move |s| input::retry(s, seq, &by)).await?;
     Ok(Json(serde_json::json!({ "outbox": OutboxView::of(&e, true) })).into_response())
 }
 
@@ -615,10 +634,7 @@ async fn discard_outbox(
     actionable(&state, &caller, seq).await?;
     let b = body(b)?;
     let by = caller.name.clone();
-    let e = on_store(&state, move |s| {
-        actions::discard_entry(s, seq, &b.reason, &by)
-    })
-    .await?;
+    let e = on_store(&state, move |s| input::discard(s, seq, &b.reason, &by)).await?;
     Ok(Json(serde_json::json!({ "outbox": OutboxView::of(&e, true) })).into_response())
 }
 

@@ -13,7 +13,7 @@ pub mod auth;
 mod error;
 mod handlers;
 
-pub use actions::{ActionError, OpdDirectory};
+pub use actions::OpdDirectory;
 pub use error::ApiError;
 
 use crate::store::Store;
