@@ -8,10 +8,12 @@
 
 mod complaints;
 mod demo;
+mod mappings;
 mod pull;
 mod push;
 mod quarantine;
 mod store;
+mod triage;
 
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_FILE};
 use crate::store::{Store, StoreError};
@@ -114,6 +116,15 @@ pub enum Command {
     /// Queue a complaint received through a local channel (sent with addstream).
     #[command(after_help = "Example:\n  sp4n submit --file fixtures/submit-example.toml")]
     Submit(push::SubmitArgs),
+    /// Check, explain and preview the mapping files (opd.toml, rules, calendar.toml).
+    #[command(subcommand)]
+    Mappings(mappings::MappingsCmd),
+    /// Route stored complaints again with the mappings in force, recording who moved them.
+    #[command(after_help = mappings::REROUTE_HELP)]
+    Reroute(mappings::RerouteArgs),
+    /// The triage desk (ADMIN): list waiting complaints, assign one to an OPD.
+    #[command(subcommand)]
+    Triage(triage::TriageCmd),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -167,6 +178,9 @@ async fn dispatch(ctx: &Ctx, cmd: Command) -> Result<i32, CliError> {
         Command::SetStatus(a) => push::run_set_status(ctx, a).await,
         Command::Dispose(a) => push::run_dispose(ctx, a).await,
         Command::Submit(a) => push::run_submit(ctx, a).await,
+        Command::Mappings(c) => mappings::run(ctx, c).await,
+        Command::Reroute(a) => mappings::run_reroute(ctx, a).await,
+        Command::Triage(c) => triage::run(ctx, c).await,
     }
 }
 
