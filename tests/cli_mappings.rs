@@ -7,63 +7,10 @@ use sp4n::sim::{ClockMode, SimHandle, SimOptions};
 use sp4n::store::{EventKind, RoutedBy, Store};
 use sp4n::upstream::WriteAction;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::path::Path;
 
-struct Out {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-async fn sp4n(cfg: Option<&Path>, args: &[&str]) -> Out {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_sp4n"));
-    if let Some(c) = cfg {
-        cmd.arg("--config").arg(c);
-    }
-    let out = cmd
-        .args(args)
-        .env_remove("SP4N_CONFIG")
-        .env("USER", "admin-uji")
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .unwrap();
-    Out {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into(),
-        stderr: String::from_utf8_lossy(&out.stderr).into(),
-    }
-}
-
-/// A copy of the shipped mapping files the test may edit.
-fn copy_mappings(dir: &Path) -> PathBuf {
-    let to = dir.join("mappings");
-    std::fs::create_dir_all(&to).unwrap();
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings");
-    for f in ["opd.toml", "rules.toml", "calendar.toml"] {
-        std::fs::copy(from.join(f), to.join(f)).unwrap();
-    }
-    to
-}
-
-fn write_config(dir: &Path, sim: &SimHandle, mappings: &Path, auto_dispose: bool) -> PathBuf {
-    let up = sim.upstream_config();
-    let cfg = dir.join("sp4n.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[upstream]\nbase_url = \"{}\"\ntoken_file = \"{}\"\nca_file = \"{}\"\npage_size = 500\n\n[store]\npath = \"{}\"\n\n[mappings]\ndir = \"{}\"\nauto_dispose = {auto_dispose}\n",
-            up.base_url.unwrap(),
-            up.token_file.unwrap().display(),
-            up.ca_file.unwrap().display(),
-            dir.join("store").display(),
-            mappings.display()
-        ),
-    )
-    .unwrap();
-    cfg
-}
+mod mapcli_support;
+use mapcli_support::{copy_mappings, sp4n, write_config};
 
 async fn start_sim(dir: &Path) -> SimHandle {
     let mut so = SimOptions::new(7, 300, &dir.join("sim"));

@@ -8,40 +8,14 @@ use sp4n::sim::{ClockMode, SimOptions};
 use sp4n::store::{EventKind, RoutedBy, Store};
 use sp4n::upstream::WriteAction;
 use std::path::Path;
-use std::process::Stdio;
 
-struct Out {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-async fn sp4n(cfg: &Path, args: &[&str]) -> Out {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_sp4n"))
-        .arg("--config")
-        .arg(cfg)
-        .args(args)
-        .env("USER", "admin-uji")
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .unwrap();
-    Out {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into(),
-        stderr: String::from_utf8_lossy(&out.stderr).into(),
-    }
-}
+mod mapcli_support;
+use mapcli_support::{copy_mappings, sp4n, write_config};
 
 /// The shipped opd.toml and calendar with one narrow rule, so most complaints land at
 /// the triage desk.
 fn mappings(dir: &Path) -> std::path::PathBuf {
-    let to = dir.join("mappings");
-    std::fs::create_dir_all(&to).unwrap();
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings");
-    for f in ["opd.toml", "calendar.toml"] {
-        std::fs::copy(from.join(f), to.join(f)).unwrap();
-    }
+    let to = copy_mappings(dir);
     std::fs::write(
         to.join("rules.toml"),
         "[[rule]]\nid = \"jalan\"\ndescription = \"Jalan dan jembatan\"\ntarget = \"DPUPKP\"\npriority = 10\ntopics = [\"41\"]\n",
@@ -57,22 +31,9 @@ async fn triage_lists_oldest_first_and_assign_lands_upstream_once() {
     so.clock = ClockMode::Driven(Utc.with_ymd_and_hms(2026, 11, 20, 3, 0, 0).unwrap());
     so.events_per_day = 0;
     let sim = sp4n::sim::start(so).await.unwrap();
-    let up = sim.upstream_config();
     let store = dir.path().join("store");
-    let cfg = dir.path().join("sp4n.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[upstream]\nbase_url = \"{}\"\ntoken_file = \"{}\"\nca_file = \"{}\"\npage_size = 500\n\n[store]\npath = \"{}\"\n\n[mappings]\ndir = \"{}\"\n",
-            up.base_url.unwrap(),
-            up.token_file.unwrap().display(),
-            up.ca_file.unwrap().display(),
-            store.display(),
-            mappings(dir.path()).display()
-        ),
-    )
-    .unwrap();
-    let o = sp4n(&cfg, &["pull", "--quiet"]).await;
+    let cfg = write_config(dir.path(), &sim, &mappings(dir.path()), false);
+    let o = sp4n(Some(&cfg), &["pull", "--quiet"]).await;
     assert_eq!(o.code, Some(0), "{}", o.stderr);
 
     // Make the open triage complaint with the highest tracking id the oldest one.
@@ -105,7 +66,7 @@ async fn triage_lists_oldest_first_and_assign_lands_upstream_once() {
         id
     };
 
-    let o = sp4n(&cfg, &["triage", "list", "--json"]).await;
+    let o = sp4n(Some(&cfg), &["triage", "list", "--json"]).await;
     assert_eq!(o.code, Some(0), "{}", o.stderr);
     let rows: Vec<serde_json::Value> = serde_json::from_str(&o.stdout).unwrap();
     assert!(rows.len() > 1);
@@ -129,7 +90,7 @@ async fn triage_lists_oldest_first_and_assign_lands_upstream_once() {
             assert_eq!(r["rahasia"], rec.complaint.rahasia);
         }
     }
-    let o = sp4n(&cfg, &["triage", "list"]).await;
+    let o = sp4n(Some(&cfg), &["triage", "list"]).await;
     assert!(
         o.stdout.contains(&oldest.to_string()) && o.stdout.contains("menunggu triase"),
         "{}",
@@ -138,17 +99,17 @@ async fn triage_lists_oldest_first_and_assign_lands_upstream_once() {
 
     // Refused: an unknown OPD, and ADMIN itself (no unit account). Nothing recorded.
     let id = oldest.to_string();
-    let o = sp4n(&cfg, &["triage", "assign", &id, "NOPE"]).await;
+    let o = sp4n(Some(&cfg), &["triage", "assign", &id, "NOPE"]).await;
     assert_eq!(o.code, Some(2), "{}", o.stdout);
     assert!(
         o.stderr.contains("not in mappings/opd.toml"),
         "{}",
         o.stderr
     );
-    let o = sp4n(&cfg, &["triage", "assign", &id, "ADMIN"]).await;
+    let o = sp4n(Some(&cfg), &["triage", "assign", &id, "ADMIN"]).await;
     assert_eq!(o.code, Some(2), "{}", o.stdout);
     assert!(o.stderr.contains("no unit account"), "{}", o.stderr);
-    let o = sp4n(&cfg, &["triage", "assign", "999999999", "DPUPKP"]).await;
+    let o = sp4n(Some(&cfg), &["triage", "assign", "999999999", "DPUPKP"]).await;
     assert_eq!(o.code, Some(2), "{}", o.stdout);
     {
         let s = Store::open(&store).unwrap();
@@ -157,7 +118,7 @@ async fn triage_lists_oldest_first_and_assign_lands_upstream_once() {
     }
 
     let o = sp4n(
-        &cfg,
+        Some(&cfg),
         &[
             "triage",
             "assign",
@@ -200,12 +161,12 @@ async fn triage_lists_oldest_first_and_assign_lands_upstream_once() {
                 if *tracking_id == oldest && unit == "2406" && catatan == "Mohon dicek ke lokasi."
         ));
     }
-    let o = sp4n(&cfg, &["triage", "list", "--json"]).await;
+    let o = sp4n(Some(&cfg), &["triage", "list", "--json"]).await;
     let rows: Vec<serde_json::Value> = serde_json::from_str(&o.stdout).unwrap();
     assert!(rows.iter().all(|r| r["tracking_id"] != oldest));
 
     for _ in 0..2 {
-        let o = sp4n(&cfg, &["push"]).await;
+        let o = sp4n(Some(&cfg), &["push"]).await;
         assert_eq!(o.code, Some(0), "{}{}", o.stdout, o.stderr);
     }
     let gt = sim.ground_truth();
