@@ -39,8 +39,10 @@ Examples:
   sp4n mappings explain --file laporan.xml   a <laporan> element or a getlaporan answer
   sp4n mappings explain 1916449 --json
 
-The output may quote keywords of rahasia complaints: it is for administrators; do not
-paste it into tickets or logs.";
+A stored complaint is explained with the mappings in force (the last valid
+revision when the files on disk are invalid) and its stored routing is shown;
+--file uses the files of [mappings] dir. The output may quote keywords of
+rahasia complaints: it is for administrators; do not paste it into tickets or logs.";
 
 const PREVIEW_HELP: &str = "\
 Examples:

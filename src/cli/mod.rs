@@ -50,6 +50,8 @@ Examples:
   sp4n reconcile --json              full re-read; report as JSON
   sp4n complaints list --status proses --kapanewon 34.01.02
   sp4n complaints show 1916449
+  sp4n mappings check                after editing mappings/*.toml
+  sp4n triage list                   complaints no rule could route
   sp4n --config /etc/sp4n/sp4n.toml pull";
 
 /// sp4n: federates Pemerintah Kabupaten Kulon Progo with SP4N-LAPOR!.
