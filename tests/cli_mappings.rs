@@ -249,3 +249,42 @@ async fn online_check_explain_preview_and_reroute() {
             .count()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn online_check_says_token_refused_and_platform_unreachable() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path()).await;
+    let maps = copy_mappings(dir.path());
+    let cfg = write_config(dir.path(), &sim, &maps, false);
+    let good = std::fs::read_to_string(&cfg).unwrap();
+    let token_file = sim.upstream_config().token_file.unwrap();
+
+    let bad_token = dir.path().join("bad-token");
+    std::fs::write(&bad_token, "not-the-token\n").unwrap();
+    std::fs::write(
+        &cfg,
+        good.replace(
+            &token_file.display().to_string(),
+            &bad_token.display().to_string(),
+        ),
+    )
+    .unwrap();
+    let o = sp4n(Some(&cfg), &["mappings", "check", "--online"]).await;
+    assert_eq!(o.code, Some(3), "{}{}", o.stdout, o.stderr);
+    assert!(!o.stderr.contains("not-the-token"), "{}", o.stderr);
+
+    // A port nobody listens on.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let base = sim.upstream_config().base_url.unwrap();
+    std::fs::write(
+        &cfg,
+        good.replace(&base, &format!("https://127.0.0.1:{port}/")),
+    )
+    .unwrap();
+    let o = sp4n(Some(&cfg), &["mappings", "check", "--online"]).await;
+    assert_eq!(o.code, Some(4), "{}{}", o.stdout, o.stderr);
+    assert!(o.stderr.contains("gettopics failed"), "{}", o.stderr);
+}
