@@ -110,13 +110,13 @@ async fn list(ctx: &Ctx) -> Result<i32, CliError> {
         return Ok(0);
     }
     println!(
-        "{:>9}  {:<16}  {:>4}  {:<28}  {:<9}  judul",
+        "{:>9}  {:<20}  {:>4}  {:<28}  {:<9}  judul",
         "TRACKING", "PERTAMA DILIHAT", "HK", "TOPIK", "KAPANEWON"
     );
     for w in &rows {
         let topic: String = w.topic.as_deref().unwrap_or("-").chars().take(28).collect();
         println!(
-            "{:>9}  {:<16}  {:>4}  {:<28}  {:<9}  {}{}",
+            "{:>9}  {:<20}  {:>4}  {:<28}  {:<9}  {}{}",
             w.tracking_id,
             format_wib_short(w.first_seen),
             w.age_working_days,
