@@ -8,12 +8,14 @@
 
 mod complaints;
 mod demo;
+mod mappings;
 mod pull;
 mod push;
 mod quarantine;
 mod serve;
 mod store;
 mod token;
+mod triage;
 
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_FILE};
 use crate::store::{Store, StoreError};
@@ -50,6 +52,8 @@ Examples:
   sp4n reconcile --json              full re-read; report as JSON
   sp4n complaints list --status proses --kapanewon 34.01.02
   sp4n complaints show 1916449
+  sp4n mappings check                after editing mappings/*.toml
+  sp4n triage list                   complaints no rule could route
   sp4n --config /etc/sp4n/sp4n.toml pull";
 
 /// sp4n: federates Pemerintah Kabupaten Kulon Progo with SP4N-LAPOR!.
@@ -121,6 +125,15 @@ pub enum Command {
     /// Queue a complaint received through a local channel (sent with addstream).
     #[command(after_help = "Example:\n  sp4n submit --file fixtures/submit-example.toml")]
     Submit(push::SubmitArgs),
+    /// Check, explain and preview the mapping files (opd.toml, rules, calendar.toml).
+    #[command(subcommand)]
+    Mappings(mappings::MappingsCmd),
+    /// Route stored complaints again with the mappings in force, recording who moved them.
+    #[command(after_help = mappings::REROUTE_HELP)]
+    Reroute(mappings::RerouteArgs),
+    /// The triage desk (ADMIN): list waiting complaints, assign one to an OPD.
+    #[command(subcommand)]
+    Triage(triage::TriageCmd),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -177,6 +190,10 @@ async fn dispatch(ctx: &Ctx, cmd: Command) -> Result<i32, CliError> {
 
         Command::Serve(a) => serve::run(ctx, a).await,
         Command::Token(c) => token::run(ctx, c).await,
+
+        Command::Mappings(c) => mappings::run(ctx, c).await,
+        Command::Reroute(a) => mappings::run_reroute(ctx, a).await,
+        Command::Triage(c) => triage::run(ctx, c).await,
     }
 }
 

@@ -138,7 +138,7 @@ async fn push_options(cfg: &Config, store: &crate::store::Store) -> Result<PushO
     Ok(PushOptions::from_config(cfg).with_paused_from(&active.mappings))
 }
 
-fn client(cfg: &Config) -> Result<Client, CliError> {
+pub(super) fn client(cfg: &Config) -> Result<Client, CliError> {
     let token = cfg
         .upstream
         .load_token()
