@@ -4,7 +4,7 @@
 //! raw XML size, the ratio to the plain fetch baseline, and an incremental pull with
 //! everything stored and nothing new (in-process, and as a whole `sp4n pull` process).
 //!
-//! Run: `cargo bench --bench backfill` (env BENCH_COMPLAINTS, BENCH_PAGE_SIZE).
+//! Run: `cargo bench --bench backfill` (env BENCH_COMPLAINTS, BENCH_PAGE_SIZE, BENCH_WRAP).
 
 #[path = "fetch_baseline.rs"]
 #[allow(dead_code)]
@@ -28,11 +28,15 @@ fn dir_size(p: &Path) -> u64 {
     total
 }
 
-fn children_max_rss_kib() -> i64 {
+fn children_usage() -> libc::rusage {
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: getrusage fills the struct we own.
     unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) };
-    ru.ru_maxrss
+    ru
+}
+
+fn secs(t: libc::timeval) -> f64 {
+    t.tv_sec as f64 + t.tv_usec as f64 / 1e6
 }
 
 fn main() {
@@ -60,11 +64,12 @@ fn main() {
         std::fs::write(
             &cfg,
             format!(
-                "[upstream]\nbase_url = \"{}\"\ntoken_file = \"{}\"\nca_file = \"{}\"\npage_size = {page_size}\n\n[store]\npath = \"{}\"\n",
+                "[upstream]\nbase_url = \"{}\"\ntoken_file = \"{}\"\nca_file = \"{}\"\npage_size = {page_size}\n\n[store]\npath = \"{}\"\n\n[mappings]\ndir = \"{}\"\n",
                 sim.base_url(),
                 sim.token_file().display(),
                 sim.ca_file().display(),
-                store_path.display()
+                store_path.display(),
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings").display()
             ),
         )
         .unwrap();
@@ -72,7 +77,19 @@ fn main() {
             let cfg = cfg.clone();
             async move {
                 let t = Instant::now();
-                let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_sp4n"))
+                // BENCH_WRAP runs the binary under a tool, e.g.
+                // BENCH_WRAP="valgrind --tool=massif --massif-out-file=/tmp/massif.out".
+                let wrap = std::env::var("BENCH_WRAP").unwrap_or_default();
+                let mut words = wrap.split_whitespace();
+                let mut cmd = match words.next() {
+                    Some(tool) => {
+                        let mut c = tokio::process::Command::new(tool);
+                        c.args(words).arg(env!("CARGO_BIN_EXE_sp4n"));
+                        c
+                    }
+                    None => tokio::process::Command::new(env!("CARGO_BIN_EXE_sp4n")),
+                };
+                let out = cmd
                     .arg("--config")
                     .arg(&cfg)
                     .args(args)
@@ -84,13 +101,19 @@ fn main() {
             }
         };
         let took = run(&["pull", "--quiet"]).await;
-        let rss_kib = children_max_rss_kib();
+        let ru = children_usage();
+        let rss_kib = ru.ru_maxrss;
         let size = dir_size(&store_path);
         println!(
             "backfill: {n} complaints in {:.2} s = {:.0} complaints/s; {:.2}x the baseline",
             took.as_secs_f64(),
             n as f64 / took.as_secs_f64(),
             took.as_secs_f64() / base.as_secs_f64()
+        );
+        println!(
+            "CPU time of `sp4n pull`: {:.2} s user + {:.2} s system (load does not distort it)",
+            secs(ru.ru_utime),
+            secs(ru.ru_stime)
         );
         println!(
             "peak RSS of `sp4n pull`: {:.1} MiB (target <= 64 MiB)",

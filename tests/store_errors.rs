@@ -42,9 +42,9 @@ fn locked_store_names_the_holding_process() {
 fn other_format_version_is_refused() {
     let (_d, store, cfg) = setup();
     drop(Store::open(&store).unwrap());
-    std::fs::write(store.join(FORMAT_FILE), "sp4n-store 2\n").unwrap();
+    std::fs::write(store.join(FORMAT_FILE), "sp4n-store 1\n").unwrap();
     let out = sp4n(&cfg, &["complaints", "list"]);
-    assert_store_error(&out, "format version 2");
+    assert_store_error(&out, "format version 1");
 }
 
 #[test]

@@ -27,8 +27,9 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// The format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format this build reads and writes. 2: a page commit stores each complaint's new
+/// events as one row (a JSON array) instead of one row per event.
+pub const FORMAT_VERSION: u32 = 2;
 /// The file inside the store directory that records the format.
 pub const FORMAT_FILE: &str = "FORMAT";
 /// sled's page cache. Small on purpose: the pull streams, and the target is ≤ 64 MiB RSS.
@@ -341,14 +342,50 @@ impl Store {
         let mut out = Vec::new();
         for kv in self.inner.events.scan_prefix(id_key(id)) {
             let (_, v) = kv.map_err(|e| self.err(e))?;
-            out.push(self.decode("event", &v)?);
+            if v.first() == Some(&b'[') {
+                out.extend(self.decode::<Vec<Event>>("event batch", &v)?);
+            } else {
+                out.push(self.decode("event", &v)?);
+            }
         }
+        // A batch is keyed by its first seq; sorting keeps seq order even when another
+        // writer drew ids between a batch's events.
+        out.sort_by_key(|e: &Event| e.seq);
         Ok(out)
     }
 
-    /// The number of events in the store (all complaints).
+    /// The number of events in the store (all complaints). Reads every row (a row holds
+    /// one event or a batch written together); unreadable rows count as one.
     pub fn event_count(&self) -> usize {
-        self.inner.events.len()
+        let mut n = 0;
+        for v in self.inner.events.iter().values() {
+            n += match v {
+                Ok(v) if v.first() == Some(&b'[') => {
+                    serde_json::from_slice::<Vec<serde::de::IgnoredAny>>(&v).map_or(1, |b| b.len())
+                }
+                _ => 1,
+            };
+        }
+        n
+    }
+
+    /// The events one commit adds to one complaint, as one row: a JSON array keyed by the
+    /// first event's seq (each event still has its own seq). One row instead of one per
+    /// event keeps the events tree small (fewer keys for sled to index and rewrite).
+    fn event_batch(
+        &self,
+        tid: TrackingId,
+        now: DateTime<Utc>,
+        kinds: &[EventKind],
+    ) -> Result<Option<EventRow>, StoreError> {
+        let mut events = Vec::with_capacity(kinds.len());
+        for kind in kinds {
+            events.push(event(tid, self.next_id()?, now, kind));
+        }
+        let Some(first) = events.first() else {
+            return Ok(None);
+        };
+        Ok(Some((event_key(tid, first.seq), json(&events)?)))
     }
 
     /// Writes one page atomically: records, their events, set-aside items, queued outbox
@@ -360,9 +397,8 @@ impl Store {
         for (rec, kinds) in &page.upserts {
             let tid = rec.tracking_id();
             complaint_rows.push((id_key(tid), pack(&json(rec)?), hash_bytes(&rec.hash)));
-            for kind in kinds {
-                let seq = self.next_id()?;
-                event_rows.push((event_key(tid, seq), json(&event(tid, seq, now, kind))?));
+            if let Some(row) = self.event_batch(tid, now, kinds)? {
+                event_rows.push(row);
             }
         }
         let mut quarantine_rows = Vec::new();

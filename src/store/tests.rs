@@ -221,3 +221,34 @@ fn update_complaint_edits_and_appends_events() {
         .unwrap();
     assert_eq!(s.run_reports(Some("pull"), 5).unwrap()[0].id, id);
 }
+
+#[test]
+fn a_page_stores_each_complaints_events_as_one_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(dir.path()).unwrap();
+    let kinds = vec![EventKind::FirstSeen, EventKind::Closed];
+    s.commit_page(PageCommit {
+        upserts: vec![
+            (stored(complaint(7, 1)), kinds.clone()),
+            (stored(complaint(8, 2)), vec![]),
+        ],
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(
+        s.inner.events.len(),
+        1,
+        "one row for complaint 7, none for 8"
+    );
+    let ev = s.events(7).unwrap();
+    assert_eq!(ev.iter().map(|e| e.kind.clone()).collect::<Vec<_>>(), kinds);
+    assert!(ev[0].seq < ev[1].seq, "each event keeps its own seq");
+    assert!(ev.iter().all(|e| e.tracking_id == 7));
+    // Later single-row events (update_complaint, append_event) follow in order.
+    let later = s.append_event(7, EventKind::Reopened).unwrap();
+    let ev = s.events(7).unwrap();
+    assert_eq!(ev.len(), 3);
+    assert_eq!(ev[2].seq, later.seq);
+    assert_eq!(s.event_count(), 3);
+    assert!(s.events(8).unwrap().is_empty());
+}
