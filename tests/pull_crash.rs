@@ -38,7 +38,10 @@ async fn killed_pulls_resume_without_loss_or_duplicate_events() {
     };
     let mut kills = 0;
     let mut runs = 0;
-    while kills < 30 && runs < 300 {
+    // The kill comes at a random moment within `window`; a run that finishes first makes
+    // the window shorter, so the test reaches 30 kills however fast the machine is.
+    let mut window: u64 = 430;
+    while kills < 30 && runs < 1000 {
         runs += 1;
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_sp4n"))
             .arg("--config")
@@ -49,13 +52,14 @@ async fn killed_pulls_resume_without_loss_or_duplicate_events() {
             .spawn()
             .unwrap();
         // Kill timing, not waiting for a server.
-        let delay = Duration::from_millis(30 + next() % 400);
+        let delay = Duration::from_millis(1 + next() % window);
         tokio::select! {
             status = child.wait() => {
                 let code = status.unwrap().code();
                 assert!(matches!(code, Some(0) | Some(5)), "pull exited with {code:?}");
                 // Finished before the kill: let the world move so later runs have work.
                 env.sim.advance(chrono::Duration::hours(6));
+                window = (window * 3 / 4).max(5);
             }
             _ = tokio::time::sleep(delay) => {
                 child.kill().await.unwrap(); // SIGKILL
