@@ -120,8 +120,9 @@ async fn killed_pushes_resume_without_loss_or_double_application() {
             .stderr(log)
             .spawn()
             .unwrap();
-        // Kill timing, not waiting for a server.
-        let delay = Duration::from_millis(30 + next() % 200);
+        // Kill timing, not waiting for a server. Short enough that 360 writes outlast 30
+        // kills even on a fast, idle machine; long enough that most kills land mid-push.
+        let delay = Duration::from_millis(10 + next() % 120);
         tokio::select! {
             status = child.wait() => {
                 let code = status.unwrap().code();
