@@ -9,6 +9,7 @@
 mod complaints;
 mod demo;
 mod pull;
+mod push;
 mod quarantine;
 mod store;
 
@@ -88,6 +89,31 @@ pub enum Command {
     Quarantine(quarantine::QuarantineCmd),
     /// Start a bundled simulator, pull from it into a temporary store, print a summary.
     Demo(demo::DemoArgs),
+    /// Send queued dispositions, follow-ups, status changes and new complaints upstream.
+    #[command(after_help = format!("Example:\n  sp4n push --json\n\n{EXIT_CODES_HELP}"))]
+    Push(push::PushArgs),
+    /// One full cycle: pull (and route), then push; one report of both.
+    #[command(after_help = format!("Example:\n  sp4n sync\n\n{EXIT_CODES_HELP}"))]
+    Sync(push::SyncArgs),
+    /// Queued writes: list them, retry or discard held ones.
+    #[command(subcommand)]
+    Outbox(push::OutboxCmd),
+    /// Queue a follow-up by the OPD a complaint is routed to.
+    #[command(
+        after_help = "Example:\n  sp4n followup 1916449 --opd DPUPKP --text \"Lubang jalan sudah ditambal.\""
+    )]
+    Followup(push::FollowupArgs),
+    /// Queue a status change (selesai, ditunda, bukan_wewenang).
+    #[command(
+        after_help = "Example:\n  sp4n set-status 1916449 selesai --reason \"Perbaikan selesai dan sudah dicek.\""
+    )]
+    SetStatus(push::SetStatusArgs),
+    /// Queue a disposition of a complaint to an OPD.
+    #[command(after_help = "Example:\n  sp4n dispose 1916449 DPUPKP")]
+    Dispose(push::DisposeArgs),
+    /// Queue a complaint received through a local channel (sent with addstream).
+    #[command(after_help = "Example:\n  sp4n submit --file fixtures/submit-example.toml")]
+    Submit(push::SubmitArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -134,6 +160,13 @@ async fn dispatch(ctx: &Ctx, cmd: Command) -> Result<i32, CliError> {
         Command::Store(c) => store::run(ctx, c).await,
         Command::Quarantine(c) => quarantine::run(ctx, c).await,
         Command::Demo(a) => demo::run(ctx, a).await,
+        Command::Push(a) => push::run_push(ctx, a).await,
+        Command::Sync(a) => push::run_sync(ctx, a).await,
+        Command::Outbox(c) => push::run_outbox(ctx, c).await,
+        Command::Followup(a) => push::run_followup(ctx, a).await,
+        Command::SetStatus(a) => push::run_set_status(ctx, a).await,
+        Command::Dispose(a) => push::run_dispose(ctx, a).await,
+        Command::Submit(a) => push::run_submit(ctx, a).await,
     }
 }
 

@@ -1,9 +1,549 @@
 //! The push stage: delivers what Kulon Progo decided locally (dispositions, follow-ups,
 //! status changes, locally received complaints) to the platform, exactly once and in order.
 //!
-//! It owns the delivery loop over the store's outbox: only the oldest unfinished entry of
-//! a complaint is sent; an entry is marked in flight on disk before its request leaves; a
-//! lost answer is resolved by reading the complaint back ([`policy::read_back`]) instead of
-//! sending again; temporary failures back off, conflicts are held for a person.
+//! It owns the delivery loop over the store's outbox ([`run`]) and the checks that local
+//! input passes before it is queued ([`input`]). Only the oldest unfinished entry of a
+//! complaint is sent; an entry is marked in flight on disk (`outcome_unknown`) before its
+//! request leaves; a lost answer is resolved by reading the complaint back
+//! ([`policy::read_back`]) instead of sending again, so no write takes effect twice even on
+//! a platform that ignores `ref`; temporary failures back off, `Retry-After` is honoured
+//! within the run's wait budget, conflicts are held for a person, a refused token stops
+//! the run. Entries of paused OPDs stay pending.
+//!
+//! **New complaints (`addstream`) with a lost answer** have no tracking id to read back.
+//! Unless [`PushOptions::trust_ref_dedup`] says the platform deduplicates `ref` (then a
+//! resend is answered `<duplikat>1</duplikat>` and applies nothing), such an entry is
+//! held for a person: "check the platform before retrying". A duplicate complaint is worse
+//! than a delayed one, so the default is to hold.
+//!
+//! **Read-back of a lost `Bukan Wewenang`**: the complaint leaves the instansi's stream
+//! after that status, so `FORBIDDEN` on the read-back is the write's effect: done.
 
+pub mod input;
 pub mod policy;
+
+use crate::model::TrackingId;
+use crate::store::{
+    EventKind, OutboxEntry, OutboxState, RoutedBy, Routing, RunOutcome, RunReport, Store,
+    StoreError,
+};
+use crate::upstream::{Action, Client, ErrorCode, UpstreamError, WriteAction};
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tracing::{info, warn};
+
+pub use input::{InputError, OpdDirectory};
+
+/// How many complaints are pushed at the same time (each complaint strictly in order).
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+/// How one push run behaves.
+#[derive(Clone)]
+pub struct PushOptions {
+    pub backoff_initial_seconds: u64,
+    pub backoff_max_seconds: u64,
+    /// Total time the run may wait on `Retry-After` before deferring instead.
+    pub wait_budget: Duration,
+    /// Complaints pushed concurrently.
+    pub concurrency: usize,
+    /// OPD codes whose entries are skipped (mapping `paused = true`).
+    pub paused_opds: HashSet<String>,
+    /// The platform deduplicates `ref` (so an `addstream` whose answer was lost may be
+    /// resent). Default false: such entries are held for a person.
+    pub trust_ref_dedup: bool,
+    /// The clock for due times and backoff (tests move it forward).
+    pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+}
+
+impl std::fmt::Debug for PushOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushOptions")
+            .field("wait_budget", &self.wait_budget)
+            .field("concurrency", &self.concurrency)
+            .field("paused_opds", &self.paused_opds)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for PushOptions {
+    fn default() -> Self {
+        PushOptions {
+            backoff_initial_seconds: crate::config::DEFAULT_BACKOFF_INITIAL_SECONDS,
+            backoff_max_seconds: crate::config::DEFAULT_BACKOFF_MAX_SECONDS,
+            wait_budget: Duration::from_secs(crate::config::DEFAULT_WAIT_BUDGET_SECONDS),
+            concurrency: DEFAULT_CONCURRENCY,
+            paused_opds: HashSet::new(),
+            trust_ref_dedup: false,
+            clock: Arc::new(Utc::now),
+        }
+    }
+}
+
+impl PushOptions {
+    /// Options from `[push]` of the configuration.
+    pub fn from_config(cfg: &crate::config::Config) -> Self {
+        PushOptions {
+            backoff_initial_seconds: cfg.push.backoff_initial_seconds,
+            backoff_max_seconds: cfg.push.backoff_max_seconds,
+            wait_budget: Duration::from_secs(cfg.push.wait_budget_seconds),
+            ..PushOptions::default()
+        }
+    }
+
+    /// Skips the entries of every OPD that the mapping files mark `paused`.
+    pub fn with_paused_from(mut self, m: &crate::mapping::Mappings) -> Self {
+        self.paused_opds = m
+            .opds()
+            .iter()
+            .filter(|o| o.paused)
+            .map(|o| o.code.clone())
+            .collect();
+        self
+    }
+}
+
+/// What one push run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PushReport {
+    /// Writes the platform confirmed with an answer.
+    pub sent: u64,
+    /// Entries found applied by reading the complaint back after a lost answer.
+    pub done_by_read_back: u64,
+    /// Entries put on hold in this run.
+    pub held_now: u64,
+    /// Entries on hold at the end of the run (all of them, older ones included).
+    pub held: u64,
+    /// Entries that failed temporarily and wait for a later attempt.
+    pub deferred: u64,
+    /// Entries skipped because their OPD is paused.
+    pub skipped_paused: u64,
+    /// Failures by kind ([`UpstreamError::kind`]: a small fixed set of labels).
+    pub errors: BTreeMap<String, u64>,
+    pub outcome: Option<RunOutcome>,
+    /// One line per problem (kind and guidance; never a token or personal data).
+    pub problems: Vec<String>,
+}
+
+impl PushReport {
+    /// Entries that reached the platform in this run.
+    pub fn done(&self) -> u64 {
+        self.sent + self.done_by_read_back
+    }
+
+    /// Copies the push figures into a run report (for `push` and `sync`).
+    pub fn fill(&self, r: &mut RunReport) {
+        r.sent += self.done();
+        r.held = self.held;
+        r.problems.extend(self.problems.iter().cloned());
+        for (kind, n) in &self.errors {
+            r.problems.push(format!("push: {n} × {kind}"));
+        }
+        if self.skipped_paused > 0 {
+            r.problems.push(format!(
+                "push: {} entri menunggu karena OPD-nya dijeda (paused)",
+                self.skipped_paused
+            ));
+        }
+    }
+}
+
+/// How the delivery of one entry ended in this run.
+enum Delivered {
+    Sent,
+    ReadBack,
+    Held,
+    Deferred,
+    TokenRefused,
+}
+
+struct Shared<'a> {
+    store: &'a Store,
+    client: &'a Client,
+    opts: &'a PushOptions,
+    budget: Mutex<Duration>,
+    stop: std::sync::atomic::AtomicBool,
+    errors: Mutex<BTreeMap<String, u64>>,
+}
+
+impl Shared<'_> {
+    fn count_error(&self, e: &UpstreamError) {
+        *self
+            .errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(e.kind().to_string())
+            .or_insert(0) += 1;
+    }
+
+    /// Takes `d` from the wait budget when it fits.
+    fn take_wait(&self, d: Duration) -> bool {
+        let mut b = self.budget.lock().unwrap_or_else(|p| p.into_inner());
+        if d <= *b {
+            *b -= d;
+            true
+        } else {
+            false
+        }
+    }
+
+    async fn save(&self, e: &OutboxEntry) -> Result<(), StoreError> {
+        let e = e.clone();
+        self.store.run(move |s| s.update_entry(&e)).await
+    }
+}
+
+/// Sends every eligible outbox entry, pass after pass until nothing is eligible. Upstream
+/// problems end in the report; only store errors are errors.
+pub async fn run(
+    store: &Store,
+    client: &Client,
+    opts: &PushOptions,
+) -> Result<PushReport, StoreError> {
+    let sh = Shared {
+        store,
+        client,
+        opts,
+        budget: Mutex::new(opts.wait_budget),
+        stop: std::sync::atomic::AtomicBool::new(false),
+        errors: Mutex::new(BTreeMap::new()),
+    };
+    let mut report = PushReport::default();
+    let mut tried: HashSet<u64> = HashSet::new();
+    let mut paused_seen: HashSet<u64> = HashSet::new();
+    let mut token_refused = false;
+    loop {
+        let now = (opts.clock)();
+        let eligible = store.run(move |s| s.eligible(now)).await?;
+        let mut batch = Vec::new();
+        for e in eligible {
+            if opts.paused_opds.contains(&e.opd) {
+                paused_seen.insert(e.seq);
+                continue;
+            }
+            if tried.insert(e.seq) {
+                batch.push(e);
+            }
+        }
+        if batch.is_empty() {
+            break;
+        }
+        let results: Vec<Result<Delivered, StoreError>> = futures_util::stream::iter(batch)
+            .map(|e| deliver(&sh, e))
+            .buffer_unordered(opts.concurrency.max(1))
+            .collect()
+            .await;
+        for r in results {
+            match r? {
+                Delivered::Sent => report.sent += 1,
+                Delivered::ReadBack => report.done_by_read_back += 1,
+                Delivered::Held => report.held_now += 1,
+                Delivered::Deferred => report.deferred += 1,
+                Delivered::TokenRefused => token_refused = true,
+            }
+        }
+        if token_refused {
+            break;
+        }
+    }
+    report.skipped_paused = paused_seen.len() as u64;
+    report.errors = sh.errors.into_inner().unwrap_or_else(|p| p.into_inner());
+    report.held = store.run(|s| s.held_count()).await?;
+    report.outcome = Some(if token_refused {
+        report.problems.push(
+            "push: token ditolak platform; minta token instansi yang berlaku ke admin LAPOR!, perbarui token_file/token_env, lalu jalankan lagi".into(),
+        );
+        RunOutcome::TokenRefused
+    } else if report.deferred > 0 && report.done() == 0 && report.held_now == 0 {
+        report.problems.push(format!(
+            "push: platform tidak tersedia; {} entri akan dicoba lagi otomatis",
+            report.deferred
+        ));
+        RunOutcome::Retry
+    } else if report.deferred > 0 || report.held > 0 {
+        if report.deferred > 0 {
+            report.problems.push(format!(
+                "push: {} entri gagal sementara dan akan dicoba lagi otomatis",
+                report.deferred
+            ));
+        }
+        if report.held > 0 {
+            report.problems.push(format!(
+                "push: {} entri ditahan menunggu petugas; lihat `sp4n outbox list --held`",
+                report.held
+            ));
+        }
+        RunOutcome::Partial
+    } else {
+        RunOutcome::Ok
+    });
+    info!(
+        sent = report.sent,
+        read_back = report.done_by_read_back,
+        held = report.held,
+        deferred = report.deferred,
+        "Pushed outbox."
+    );
+    Ok(report)
+}
+
+/// One run of `sp4n push`: [`run`] recorded as a saved run report (job `push`).
+pub async fn push(
+    store: &Store,
+    client: &Client,
+    opts: &PushOptions,
+) -> Result<(RunReport, PushReport), StoreError> {
+    let started = Utc::now();
+    let pr = run(store, client, opts).await?;
+    let mut r = RunReport {
+        job: "push".into(),
+        started: Some(started),
+        ..Default::default()
+    };
+    pr.fill(&mut r);
+    r.outcome = pr.outcome;
+    r.finished = Some(Utc::now());
+    let saved = r.clone();
+    r.id = store.run(move |s| s.save_run_report(&saved)).await?;
+    Ok((r, pr))
+}
+
+/// The exit code of a push (or sync) run report: 0 ok, 1 held or deferred items, 3 token
+/// refused, 4 platform unavailable and nothing done, 5 failed.
+pub fn exit_code(r: &RunReport) -> i32 {
+    match r.outcome {
+        Some(RunOutcome::Ok) if r.held == 0 && r.set_aside == 0 => 0,
+        Some(RunOutcome::Ok) | Some(RunOutcome::Partial) => 1,
+        Some(RunOutcome::TokenRefused) => 3,
+        Some(RunOutcome::Retry) => 4,
+        Some(RunOutcome::Failed) | None => 5,
+    }
+}
+
+fn hold_reason(e: &UpstreamError) -> String {
+    match e {
+        UpstreamError::Rejected { code, pesan, .. } => {
+            format!("{}: {pesan} — {}", code.as_str(), e.guidance())
+        }
+        other => format!("{other} — {}", other.guidance()),
+    }
+}
+
+/// Delivers one entry (steps 1–3 of the design), saving every state change before going on.
+async fn deliver(sh: &Shared<'_>, mut e: OutboxEntry) -> Result<Delivered, StoreError> {
+    use std::sync::atomic::Ordering;
+    loop {
+        if sh.stop.load(Ordering::SeqCst) {
+            return Ok(Delivered::Deferred);
+        }
+        // Step 1: a previous send may have been applied: look before sending again.
+        if e.outcome_unknown {
+            match &e.request.action {
+                WriteAction::AddStream { .. } if !sh.opts.trust_ref_dedup => {
+                    e.state = OutboxState::Held {
+                        reason: "the answer to this new complaint was lost, so it may already be on the platform: check the platform (search for its title) before retrying; discard it if it is there".into(),
+                        upstream_status: None,
+                    };
+                    sh.save(&e).await?;
+                    warn!(
+                        seq = e.seq,
+                        "Held a new complaint whose outcome is unknown."
+                    );
+                    return Ok(Delivered::Held);
+                }
+                WriteAction::AddStream { .. } => {}
+                action => {
+                    let tid = action.tracking_id().unwrap_or_default();
+                    match sh.client.get_laporan(tid).await {
+                        Ok(raw) => match policy::read_back(action, &e.ref_, &raw.complaint) {
+                            policy::ReadBack::Applied { transaksi_id } => {
+                                let tx = transaksi_id
+                                    .unwrap_or_else(|| format!("dibaca-ulang:{}", e.ref_));
+                                finish_done(sh, &mut e, tx).await?;
+                                info!(seq = e.seq, "Found a lost write applied on read-back.");
+                                return Ok(Delivered::ReadBack);
+                            }
+                            policy::ReadBack::NotApplied => {
+                                e.outcome_unknown = false;
+                            }
+                        },
+                        // A complaint returned as Bukan Wewenang leaves the instansi's
+                        // stream, so FORBIDDEN on its read-back is that write's effect.
+                        Err(err)
+                            if err.code() == Some(&ErrorCode::Forbidden)
+                                && matches!(
+                                    action,
+                                    WriteAction::SetStatus {
+                                        nilai: crate::model::Status::BukanWewenang,
+                                        ..
+                                    }
+                                ) =>
+                        {
+                            let tx = format!("dibaca-ulang:{}", e.ref_);
+                            finish_done(sh, &mut e, tx).await?;
+                            return Ok(Delivered::ReadBack);
+                        }
+                        Err(err) => {
+                            sh.count_error(&err);
+                            return after_failure(sh, &mut e, err, true).await;
+                        }
+                    }
+                }
+            }
+        }
+        // Step 2: in flight, on disk, before the request leaves.
+        e.attempts += 1;
+        e.outcome_unknown = true;
+        sh.save(&e).await?;
+        // Step 3.
+        match sh.client.write(&e.request).await {
+            Ok(answer) => {
+                finish_done(sh, &mut e, answer.transaksi_id.clone()).await?;
+                return Ok(Delivered::Sent);
+            }
+            Err(err) => {
+                sh.count_error(&err);
+                e.outcome_unknown = err.outcome_unknown();
+                if let Action::RetryLater { after: Some(d) } = err.action()
+                    && sh.take_wait(d)
+                {
+                    e.last_error = Some(format!("{err}; {}", err.guidance()));
+                    sh.save(&e).await?;
+                    tokio::time::sleep(d).await;
+                    continue;
+                }
+                return after_failure(sh, &mut e, err, false).await;
+            }
+        }
+    }
+}
+
+/// Handles a failure of a write or of a read-back, by the error's action.
+async fn after_failure(
+    sh: &Shared<'_>,
+    e: &mut OutboxEntry,
+    err: UpstreamError,
+    during_read_back: bool,
+) -> Result<Delivered, StoreError> {
+    use std::sync::atomic::Ordering;
+    let now = (sh.opts.clock)();
+    warn!(
+        seq = e.seq,
+        kind = err.kind(),
+        action = e.request.action.kind(),
+        "Push failed."
+    );
+    match err.action() {
+        Action::StopAndAlert => {
+            e.last_error = Some(format!("{err}; {}", err.guidance()));
+            sh.save(e).await?;
+            sh.stop.store(true, Ordering::SeqCst);
+            Ok(Delivered::TokenRefused)
+        }
+        Action::HoldForPerson => {
+            let upstream_status = if err.code() == Some(&ErrorCode::StatusConflict) {
+                match e.request.action.tracking_id() {
+                    Some(tid) => sh
+                        .client
+                        .get_laporan(tid)
+                        .await
+                        .ok()
+                        .map(|raw| sh.client.labels().label(raw.complaint.status).to_string()),
+                    None => None,
+                }
+            } else {
+                None
+            };
+            let mut reason = hold_reason(&err);
+            if during_read_back {
+                reason = format!("reading the complaint back failed: {reason}");
+            }
+            e.last_error = Some(reason.clone());
+            e.state = OutboxState::Held {
+                reason,
+                upstream_status,
+            };
+            sh.save(e).await?;
+            Ok(Delivered::Held)
+        }
+        Action::RetryLater { after } => {
+            let seed = e.seq ^ u64::from(e.attempts);
+            e.next_attempt_at = policy::next_attempt(
+                now,
+                e.attempts.max(1),
+                after,
+                sh.opts.backoff_initial_seconds,
+                sh.opts.backoff_max_seconds,
+                seed,
+            );
+            e.last_error = Some(format!("{err}; {}", err.guidance()));
+            sh.save(e).await?;
+            Ok(Delivered::Deferred)
+        }
+    }
+}
+
+/// Marks an entry done; a confirmed disposition starts the complaint's SLA clock and the
+/// local routing follows the unit it was disposed to.
+async fn finish_done(
+    sh: &Shared<'_>,
+    e: &mut OutboxEntry,
+    transaksi_id: String,
+) -> Result<(), StoreError> {
+    let at = Utc::now();
+    e.state = OutboxState::Done { transaksi_id, at };
+    e.outcome_unknown = false;
+    e.last_error = None;
+    sh.save(e).await?;
+    if let WriteAction::Disposisi { tracking_id, .. } = &e.request.action {
+        let (tid, opd, by) = (*tracking_id, e.opd.clone(), e.requested_by.clone());
+        sh.store
+            .run(move |s| mark_disposed(s, tid, &opd, &by, at))
+            .await?;
+    }
+    Ok(())
+}
+
+fn mark_disposed(
+    s: &Store,
+    tid: TrackingId,
+    opd: &str,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    s.update_complaint(
+        tid,
+        |rec| {
+            let mut events = Vec::new();
+            if rec.disposed_at.is_none() {
+                rec.disposed_at = Some(at);
+            }
+            let from = rec.opd().to_string();
+            if from != opd {
+                let revision = rec
+                    .routing
+                    .as_ref()
+                    .map(|r| r.revision.clone())
+                    .unwrap_or_default();
+                rec.routing = Some(Routing {
+                    opd: opd.to_string(),
+                    rule_id: "disposisi".into(),
+                    revision,
+                    routed_at: at,
+                    by: RoutedBy::Person(by.to_string()),
+                });
+                events.push(EventKind::Rerouted {
+                    from,
+                    to: opd.to_string(),
+                    by: by.to_string(),
+                });
+            }
+            Ok(events)
+        },
+        Vec::new(),
+    )?;
+    Ok(())
+}
