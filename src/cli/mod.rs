@@ -14,7 +14,9 @@ mod quarantine;
 mod report;
 mod run;
 mod status;
+mod serve;
 mod store;
+mod token;
 
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_FILE};
 use crate::store::{Store, StoreError};
@@ -93,6 +95,11 @@ pub enum Command {
     /// Items set aside during runs (unreadable pages or complaints).
     #[command(subcommand)]
     Quarantine(quarantine::QuarantineCmd),
+    /// Serve the local HTTP API (JSON under /api/v1) until Ctrl-C.
+    Serve(serve::ServeArgs),
+    /// API tokens: create (printed once), list, revoke.
+    #[command(subcommand)]
+    Token(token::TokenCmd),
     /// Start a bundled simulator, pull from it into a temporary store, print a summary.
     Demo(demo::DemoArgs),
     /// Send queued dispositions, follow-ups, status changes and new complaints upstream.
@@ -201,6 +208,8 @@ async fn dispatch(ctx: &Ctx, cmd: Command) -> Result<i32, CliError> {
         Command::Run(a) => run::run(ctx, a).await,
         Command::Status(a) => status::run(ctx, a).await,
         Command::Report(a) => report::run(ctx, a).await,
+        Command::Serve(a) => serve::run(ctx, a).await,
+        Command::Token(c) => token::run(ctx, c).await,
     }
 }
 

@@ -1,0 +1,65 @@
+//! `sp4n serve`: the local HTTP API on `[server] listen` (127.0.0.1:8080 by default) until
+//! Ctrl-C or SIGTERM.
+
+use super::{CliError, Ctx, EXIT_CONFIG};
+use crate::mapping::{Mappings, today_wib};
+use crate::server::{self, AppState, OpdDirectory};
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Listen on this address instead of `[server] listen` (e.g. 127.0.0.1:8081).
+    #[arg(long)]
+    pub listen: Option<String>,
+}
+
+pub async fn run(ctx: &Ctx, args: ServeArgs) -> Result<i32, CliError> {
+    let cfg = ctx.config()?;
+    let (mappings, _warnings) = Mappings::load(&cfg.mappings.dir).map_err(|diags| {
+        CliError::new(
+            EXIT_CONFIG,
+            format!(
+                "the mapping files in {} have errors; fix them (`sp4n mappings check`) before serving:\n{}",
+                cfg.mappings.dir.display(),
+                crate::diag::render_all(&diags)
+            ),
+        )
+    })?;
+    let opds = OpdDirectory::from_mappings(&mappings, today_wib());
+    let store = ctx.open_store(&cfg).await?;
+    let listen = args.listen.unwrap_or(cfg.server.listen.clone());
+    let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| {
+        CliError::new(
+            EXIT_CONFIG,
+            format!("cannot listen on {listen}: {e}; choose a free address in [server] listen or with --listen"),
+        )
+    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CliError::new(EXIT_CONFIG, e.to_string()))?;
+    eprintln!("Serving the API on http://{addr}/api/v1 (Ctrl-C to stop).");
+    let state = AppState::new(store, opds, cfg.server.max_body_bytes);
+    server::serve(listener, state, shutdown_signal())
+        .await
+        .map_err(|e| CliError::new(super::EXIT_STORE, format!("the API server failed: {e}")))?;
+    eprintln!("API stopped.");
+    Ok(0)
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
