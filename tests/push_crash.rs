@@ -133,7 +133,10 @@ async fn killed_pushes_resume_without_loss_or_double_application() {
             }
         }
     }
-    assert!(kills >= 30, "only {kills} kills in {runs} runs (the push finished too early)");
+    assert!(
+        kills >= 30,
+        "only {kills} kills in {runs} runs (the push finished too early)"
+    );
 
     // One last run to completion.
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_sp4n"))
@@ -171,7 +174,11 @@ async fn killed_pushes_resume_without_loss_or_double_application() {
         let c = gt.complaint(*id).unwrap();
         assert_eq!(c.status, Status::Selesai, "complaint {id}");
         assert_eq!(c.unit.as_ref().unwrap().id, "2406");
-        let n = c.thread.iter().filter(|t| t.ref_.as_deref() == Some(fref)).count();
+        let n = c
+            .thread
+            .iter()
+            .filter(|t| t.ref_.as_deref() == Some(fref))
+            .count();
         assert_eq!(n, 1, "complaint {id}: follow-up {n} times on the thread");
     }
     eprintln!("{kills} kills in {runs} runs; {read_back} entries confirmed by read-back");
@@ -181,12 +188,21 @@ async fn killed_pushes_resume_without_loss_or_double_application() {
     for f in std::fs::read_dir(&log_dir).unwrap() {
         logs.push_str(&std::fs::read_to_string(f.unwrap().path()).unwrap());
     }
-    assert!(logs.contains("DEBUG") || logs.contains("INFO"), "nothing was logged");
-    assert!(!logs.contains(sim.token().expose()), "the token is in the logs");
+    assert!(
+        logs.contains("DEBUG") || logs.contains("INFO"),
+        "nothing was logged"
+    );
+    assert!(
+        !logs.contains(sim.token().expose()),
+        "the token is in the logs"
+    );
     for c in gt.complaints.iter().chain(gt.left_stream.iter()) {
         if let Some(p) = &c.pelapor {
             for s in [&p.email, &p.telpon] {
-                assert!(s.is_empty() || !logs.contains(s.as_str()), "reporter data in logs");
+                assert!(
+                    s.is_empty() || !logs.contains(s.as_str()),
+                    "reporter data in logs"
+                );
             }
         }
     }

@@ -158,7 +158,7 @@ pub async fn run_push(ctx: &Ctx, _args: PushArgs) -> Result<i32, CliError> {
     let store = ctx.open_store(&cfg).await?;
     let (report, pr) = crate::push::push(&store, &client, &opts).await?;
     print_run(ctx, &report, &pr)?;
-    Ok(crate::push::exit_code(&report))
+    Ok(crate::pull::exit_code(&report))
 }
 
 /// One full cycle: pull (new complaints are routed as they arrive), then push; one
@@ -191,7 +191,7 @@ pub async fn run_sync(ctx: &Ctx, args: SyncArgs) -> Result<i32, CliError> {
             }
         }
     }
-    Ok(crate::push::exit_code(&report))
+    Ok(crate::pull::exit_code(&report))
 }
 
 /// The sync report: the pull's figures, the push's, and the worse of the two outcomes.

@@ -311,18 +311,6 @@ pub async fn push(
     Ok((r, pr))
 }
 
-/// The exit code of a push (or sync) run report: 0 ok, 1 held or deferred items, 3 token
-/// refused, 4 platform unavailable and nothing done, 5 failed.
-pub fn exit_code(r: &RunReport) -> i32 {
-    match r.outcome {
-        Some(RunOutcome::Ok) if r.held == 0 && r.set_aside == 0 => 0,
-        Some(RunOutcome::Ok) | Some(RunOutcome::Partial) => 1,
-        Some(RunOutcome::TokenRefused) => 3,
-        Some(RunOutcome::Retry) => 4,
-        Some(RunOutcome::Failed) | None => 5,
-    }
-}
-
 fn hold_reason(e: &UpstreamError) -> String {
     match e {
         UpstreamError::Rejected { code, pesan, .. } => {
