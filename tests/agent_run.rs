@@ -146,7 +146,7 @@ async fn one_agent_per_store_health_metrics_and_status_beside_it() {
     // A pull every second; no push or reconcile.
     let cfg = config(&env, "", "pull = \"* * * * * *\"\ngrace_seconds = 5");
     let mut a = agent(&cfg).await;
-    a.wait_log(&["Job finished", "job=pull"]).await;
+    a.wait_log(&["Job finished", "pull"]).await;
 
     // A second agent on the same store is refused: exit 5 with the first one's PID.
     let second = sp4n(&cfg, &["run", "--listen", "127.0.0.1:0"]).await;
@@ -217,7 +217,7 @@ async fn sigterm_in_the_middle_of_a_pull_then_a_restart_completes_it() {
     let env = start_sim(62, 1500).await;
     let cfg = config(&env, "", "pull = \"* * * * * *\"\ngrace_seconds = 1");
     let mut a = agent(&cfg).await;
-    a.wait_log(&["Job started", "job=pull"]).await;
+    a.wait_log(&["Job started", "pull"]).await;
     a.signal(libc::SIGTERM);
     let (code, log) = a.wait().await;
     assert_eq!(code, Some(0), "{log}");
@@ -235,7 +235,7 @@ async fn sigterm_in_the_middle_of_a_pull_then_a_restart_completes_it() {
 
     // A restarted agent's next pull brings everything, each complaint once.
     let mut a = agent(&cfg).await;
-    a.wait_log(&["Job finished", "job=pull"]).await;
+    a.wait_log(&["Job finished", "pull"]).await;
     a.signal(libc::SIGINT);
     let (code, log) = a.wait().await;
     assert_eq!(code, Some(0), "{log}");
@@ -276,14 +276,14 @@ async fn sigterm_in_the_middle_of_a_push_then_nothing_is_sent_twice() {
     assert!(queued > 50, "only {queued} dispositions queued");
 
     let mut a = agent(&cfg).await;
-    a.wait_log(&["Job started", "job=push"]).await;
+    a.wait_log(&["Job started", "push"]).await;
     a.signal(libc::SIGTERM);
     let (code, log) = a.wait().await;
     assert_eq!(code, Some(0), "{log}");
 
     // Restart: the agent delivers what is left.
     let mut a = agent(&cfg).await;
-    a.wait_log(&["Job finished", "job=push"]).await;
+    a.wait_log(&["Job finished", "push"]).await;
     a.signal(libc::SIGTERM);
     let (code, log) = a.wait().await;
     assert_eq!(code, Some(0), "{log}");

@@ -166,11 +166,12 @@ pub async fn run_push(ctx: &Ctx, _args: PushArgs) -> Result<i32, CliError> {
 pub async fn run_sync(ctx: &Ctx, args: SyncArgs) -> Result<i32, CliError> {
     let cfg = ctx.config()?;
     let client = client(&cfg)?;
-    let router = super::pull::router(&cfg)?;
     let opts = push_options(&cfg)?;
     let store = ctx.open_store(&cfg).await?;
+    let (router, rejected) = super::pull::router(&cfg, &store).await?;
     let mut popts = crate::pull::PullOptions::from_config(Mode::Pull, &cfg);
     popts.progress = !args.quiet && !ctx.json;
+    popts.notes = super::pull::rejected_notes(rejected.as_deref());
     let pulled = crate::pull::pull(&store, &client, router, &popts).await?;
     let pr = if pulled.outcome == Some(RunOutcome::TokenRefused) {
         None

@@ -1,6 +1,7 @@
 //! `sp4n run`: the agent. Runs the `[schedule]` jobs (pull, push, reconcile) on their cron
-//! lines with [`crate::schedule::Scheduler`], one at a time, and serves `GET /healthz` and
-//! `GET /metrics` on `[server] listen` (or `--listen`).
+//! lines with [`crate::schedule::Scheduler`], one at a time, and serves the local HTTP API
+//! ([`crate::server`], under `/api/v1`) with `GET /healthz` and `GET /metrics` beside it on
+//! `[server] listen` (or `--listen`).
 //!
 //! * One agent per store: the store's lock refuses a second one (exit 5, with the first
 //!   one's PID).
@@ -492,13 +493,26 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
     });
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut server_stop = stop_rx.clone();
-    let server = tokio::spawn(
-        axum::serve(listener, health_router(state.clone()))
-            .with_graceful_shutdown(async move {
-                let _ = server_stop.changed().await;
-            })
-            .into_future(),
+    // The local HTTP API (under /api/v1) with /healthz and /metrics beside it. Its OPD
+    // directory: the revision that routes (the remembered one when the files are invalid).
+    let dir = state.cfg().mappings.dir.clone();
+    let routing = store
+        .run(move |s| crate::mapping::load_active(&dir, s))
+        .await
+        .map(|a| a.mappings)
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "No valid mapping revision; the API knows only the bundled OPD list.");
+            Arc::new(crate::mapping::embedded())
+        });
+    let api = crate::server::AppState::new(
+        store.clone(),
+        crate::server::OpdDirectory::from_mappings(&routing, crate::mapping::today_wib()),
+        state.cfg().server.max_body_bytes,
     );
+    let app = crate::server::router_with(api, health_router(state.clone()));
+    let server = tokio::spawn(crate::server::serve_router(listener, app, async move {
+        let _ = server_stop.changed().await;
+    }));
     let mut jc = Arc::new(jc);
     let mut sched = build_scheduler(&state, jc.clone());
     *state.jobs.lock().unwrap_or_else(|p| p.into_inner()) = sched.status();
