@@ -5,7 +5,7 @@
 //! the simulator's ground truth implies (computed with `sp4n::sla`).
 
 use chrono::{DateTime, Duration as CDuration, TimeZone, Utc};
-use sp4n::mapping::{Mappings, MappingRouter};
+use sp4n::mapping::{MappingRouter, Mappings};
 use sp4n::pull::{Mode, PullOptions};
 use sp4n::push::PushOptions;
 use sp4n::report::{Period, Report, ReportRow};
@@ -81,7 +81,8 @@ async fn a_month_of_ticks_pulls_routes_disposes_and_reports_who_is_late() {
     // The agent's schedule: pull every 2 hours on working hours, push 10 minutes later.
     let clock = DrivenClock::new(t0());
     let zone = sp4n::model::WIB;
-    let mut sched = Scheduler::new(clock.clone()).with_max_sleep(std::time::Duration::from_secs(3600));
+    let mut sched =
+        Scheduler::new(clock.clone()).with_max_sleep(std::time::Duration::from_secs(3600));
     for (name, line) in [("pull", "0 */2 * * *"), ("push", "10 */2 * * *")] {
         let (w, clock) = (w.clone(), clock.clone());
         sched.add(Job::new(
@@ -147,7 +148,12 @@ async fn a_month_of_ticks_pulls_routes_disposes_and_reports_who_is_late() {
         if s.disposed_at.is_some() {
             let unit = w.mappings.opd(s.opd()).and_then(|o| o.unit_id.clone());
             let up = truth.complaint(s.tracking_id()).unwrap();
-            assert_eq!(up.unit.as_ref().map(|u| u.id.clone()), unit, "{}", s.tracking_id());
+            assert_eq!(
+                up.unit.as_ref().map(|u| u.id.clone()),
+                unit,
+                "{}",
+                s.tracking_id()
+            );
         }
     }
 
@@ -183,6 +189,9 @@ async fn a_month_of_ticks_pulls_routes_disposes_and_reports_who_is_late() {
         .collect();
     assert_eq!(listed, expected);
     for o in &report.overdue {
-        assert_eq!(o.link, format!("https://www.lapor.go.id/pengaduan/{}", o.tracking_id));
+        assert_eq!(
+            o.link,
+            format!("https://www.lapor.go.id/pengaduan/{}", o.tracking_id)
+        );
     }
 }

@@ -84,7 +84,10 @@ async fn report_and_status_snapshots() {
     let at = "2026-11-23T03:00:00Z";
     let (code, text, err) = sp4n(&cfg, &["report", "--now", at]).await;
     assert_eq!(code, Some(0), "{err}");
-    assert!(text.contains("https://www.lapor.go.id/pengaduan/"), "{text}");
+    assert!(
+        text.contains("https://www.lapor.go.id/pengaduan/"),
+        "{text}"
+    );
     insta::assert_snapshot!("report_text", text);
     let (_, json, _) = sp4n(&cfg, &["report", "--format", "json", "--now", at]).await;
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -95,12 +98,24 @@ async fn report_and_status_snapshots() {
     insta::assert_snapshot!("report_csv", csv);
     let (_, csv_semi, _) = sp4n(
         &cfg,
-        &["report", "--format", "csv", "--csv-style", "semicolon", "--now", at],
+        &[
+            "report",
+            "--format",
+            "csv",
+            "--csv-style",
+            "semicolon",
+            "--now",
+            at,
+        ],
     )
     .await;
     assert!(csv_semi.lines().next().unwrap().contains(';'));
     // The period filters on the date first seen.
-    let (_, empty, _) = sp4n(&cfg, &["report", "--json", "--from", "2026-11-03", "--now", at]).await;
+    let (_, empty, _) = sp4n(
+        &cfg,
+        &["report", "--json", "--from", "2026-11-03", "--now", at],
+    )
+    .await;
     let e: serde_json::Value = serde_json::from_str(&empty).unwrap();
     assert_eq!(e["total"]["received"], 0, "{empty}");
 
@@ -113,7 +128,10 @@ async fn report_and_status_snapshots() {
         }
         for n in needles.iter().filter(|n| n.len() > 5) {
             for out in [&text, &json, &csv] {
-                assert!(!out.contains(n.as_str()), "complaint text or reporter leaked");
+                assert!(
+                    !out.contains(n.as_str()),
+                    "complaint text or reporter leaked"
+                );
             }
         }
     }

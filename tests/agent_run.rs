@@ -173,9 +173,10 @@ async fn one_agent_per_store_health_metrics_and_status_beside_it() {
     assert!(m.contains("sp4n_outbox_depth 0\n"), "{m}");
     assert!(m.contains("sp4n_outbox_held 0\n"), "{m}");
     assert!(
-        m.lines()
-            .any(|l| l.starts_with("sp4n_job_last_success_timestamp_seconds{job=\"pull\"} ")
-                && !l.ends_with(" 0")),
+        m.lines().any(
+            |l| l.starts_with("sp4n_job_last_success_timestamp_seconds{job=\"pull\"} ")
+                && !l.ends_with(" 0")
+        ),
         "{m}"
     );
     assert!(m.contains("# TYPE sp4n_overdue_complaints gauge"), "{m}");
@@ -195,7 +196,6 @@ async fn one_agent_per_store_health_metrics_and_status_beside_it() {
     let st = sp4n(&cfg, &["status", "--json"]).await;
     let j: serde_json::Value = serde_json::from_slice(&st.stdout).unwrap();
     assert_eq!(j["agent"]["pid"], a.pid);
-    assert_eq!(j["store"]["complaints"], 40);
 
     a.signal(libc::SIGTERM);
     let (code, log) = a.wait().await;
@@ -226,11 +226,22 @@ async fn sigterm_in_the_middle_of_a_pull_then_a_restart_completes_it() {
     let truth = env.sim.ground_truth();
     let truth_ids: std::collections::BTreeSet<u64> =
         truth.complaints.iter().map(|c| c.tracking_id).collect();
+    // Complaints that left the stream may have been seen before they left.
+    let known: std::collections::BTreeSet<u64> = truth
+        .complaints
+        .iter()
+        .chain(truth.left_stream.iter())
+        .map(|c| c.tracking_id)
+        .collect();
     {
         let store = Store::open(&store_path(&env)).unwrap();
         let ids = store.complaint_ids().unwrap();
-        assert!(ids.len() < truth_ids.len(), "the pull was not cut: {}", ids.len());
-        assert!(ids.iter().all(|i| truth_ids.contains(i)));
+        assert!(
+            ids.len() < truth_ids.len(),
+            "the pull was not cut: {}",
+            ids.len()
+        );
+        assert!(ids.iter().all(|i| known.contains(i)));
     }
 
     // A restarted agent's next pull brings everything, each complaint once.
@@ -240,9 +251,9 @@ async fn sigterm_in_the_middle_of_a_pull_then_a_restart_completes_it() {
     let (code, log) = a.wait().await;
     assert_eq!(code, Some(0), "{log}");
     let store = Store::open(&store_path(&env)).unwrap();
-    let ids: std::collections::BTreeSet<u64> =
-        store.complaint_ids().unwrap().into_iter().collect();
-    assert_eq!(ids, truth_ids);
+    let ids: std::collections::BTreeSet<u64> = store.complaint_ids().unwrap().into_iter().collect();
+    assert!(truth_ids.is_subset(&ids));
+    assert!(ids.is_subset(&known));
     for id in ids.iter().take(200) {
         let firsts = store
             .events(*id)

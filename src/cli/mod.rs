@@ -13,8 +13,8 @@ mod push;
 mod quarantine;
 mod report;
 mod run;
-mod status;
 mod serve;
+mod status;
 mod store;
 mod token;
 
@@ -131,10 +131,14 @@ pub enum Command {
     #[command(after_help = format!("Example:\n  sp4n run --log-format json\n\n{EXIT_CODES_HELP}"))]
     Run(run::RunArgs),
     /// Is it healthy? Jobs, outbox, set-aside items, mappings, store (works beside a running agent).
-    #[command(after_help = "Example:\n  sp4n status --json\n\nExit codes: 0 healthy, 1 something needs a person, 2 configuration, 5 store")]
+    #[command(
+        after_help = "Example:\n  sp4n status --json\n\nExit codes: 0 healthy, 1 something needs a person, 2 configuration, 5 store"
+    )]
     Status(status::StatusArgs),
     /// Who is late? Per OPD figures and the overdue list with LAPOR! links (Bahasa Indonesia).
-    #[command(after_help = "Example:\n  sp4n report --format csv --csv-style semicolon --from 2026-01-01 > laporan.csv")]
+    #[command(
+        after_help = "Example:\n  sp4n report --format csv --csv-style semicolon --from 2026-01-01 > laporan.csv"
+    )]
     Report(report::ReportArgs),
 }
 

@@ -104,7 +104,12 @@ pub fn rows(
 }
 
 /// Builds the report over the store.
-pub fn build(s: &Store, cfg: &Config, period: Period, now: DateTime<Utc>) -> Result<Report, StoreError> {
+pub fn build(
+    s: &Store,
+    cfg: &Config,
+    period: Period,
+    now: DateTime<Utc>,
+) -> Result<Report, StoreError> {
     let (cal, _) = load_calendar(&cfg.mappings.dir);
     let names = mappings_for_names(&cfg.mappings.dir);
     let rows = rows(s, &names, &cal, now)?;

@@ -466,7 +466,10 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
     let cfg = ctx.config()?;
     let jc = job_ctx(&cfg).map_err(|m| CliError::new(EXIT_CONFIG, m))?;
     let store = ctx.open_store(&cfg).await?;
-    let listen = args.listen.clone().unwrap_or_else(|| cfg.server.listen.clone());
+    let listen = args
+        .listen
+        .clone()
+        .unwrap_or_else(|| cfg.server.listen.clone());
     let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| {
         CliError::new(
             EXIT_CONFIG,
@@ -591,10 +594,7 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
     let _ = pub_task.await;
     let _ = server.await;
     let _ = std::fs::remove_file(store.path().join(super::status::AGENT_STATUS_FILE));
-    store
-        .run(|s| s.flush())
-        .await
-        .map_err(CliError::from)?;
+    store.run(|s| s.flush()).await.map_err(CliError::from)?;
     tracing::info!("Agent stopped.");
     Ok(0)
 }

@@ -240,7 +240,11 @@ pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<i32, CliError> {
 }
 
 fn status_code(json: &serde_json::Value) -> i32 {
-    if json.get("healthy").and_then(|h| h.as_bool()).unwrap_or(false) {
+    if json
+        .get("healthy")
+        .and_then(|h| h.as_bool())
+        .unwrap_or(false)
+    {
         0
     } else {
         1
