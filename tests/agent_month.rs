@@ -49,8 +49,9 @@ async fn pull(w: &World, clock: Arc<DrivenClock>) -> Result<String, String> {
 
 async fn push(w: &World, clock: Arc<DrivenClock>) -> Result<String, String> {
     let c = clock.clone();
+    // Outbox entries are queued at the wall-clock time: the push clock never runs behind it.
     let o = PushOptions {
-        clock: Arc::new(move || sp4n::schedule::Clock::now(c.as_ref())),
+        clock: Arc::new(move || sp4n::schedule::Clock::now(c.as_ref()).max(Utc::now())),
         ..PushOptions::default()
     };
     let r = sp4n::push::run(&w.store, &w.client, &o)

@@ -57,8 +57,9 @@ async fn report_and_status_snapshots() {
             .unwrap();
         // Half a day later the dispositions go out.
         sim.advance(chrono::Duration::hours(4));
+        // Entries are queued at the wall-clock time; a clock far ahead makes them due.
         let po = PushOptions {
-            clock: Arc::new(|| t0() + chrono::Duration::hours(4)),
+            clock: Arc::new(|| Utc::now() + chrono::Duration::days(3650)),
             ..PushOptions::default()
         };
         let pr = sp4n::push::run(&store, &client, &po).await.unwrap();
