@@ -319,3 +319,30 @@ async fn sigterm_in_the_middle_of_a_push_then_nothing_is_sent_twice() {
     assert!(truth.writes_applied.values().all(|n| *n == 1));
     assert_eq!(truth.writes_applied.len(), done);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_rereads_the_configuration_and_keeps_the_old_one_when_invalid() {
+    let env = start_sim(66, 10).await;
+    let cfg = config(&env, "", "pull = \"0 3 1 1 *\"");
+    let mut a = agent(&cfg).await;
+    let text = std::fs::read_to_string(&cfg).unwrap();
+
+    std::fs::write(&cfg, text.replace("0 3 1 1 *", "bogus line")).unwrap();
+    a.signal(libc::SIGHUP);
+    let log = a.wait_log(&["keeping the old one"]).await;
+    assert!(log.contains("pull"), "{log}");
+    let (_, body) = get(&a.addr, "/healthz").await;
+    let h: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(h["jobs"][0]["schedule"], "0 3 1 1 *", "{body}");
+
+    std::fs::write(&cfg, text.replace("0 3 1 1 *", "0 4 1 1 *")).unwrap();
+    a.signal(libc::SIGHUP);
+    a.wait_log(&["Configuration re-read"]).await;
+    let (_, body) = get(&a.addr, "/healthz").await;
+    let h: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(h["jobs"][0]["schedule"], "0 4 1 1 *", "{body}");
+
+    a.signal(libc::SIGTERM);
+    let (code, log) = a.wait().await;
+    assert_eq!(code, Some(0), "{log}");
+}

@@ -566,6 +566,7 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
                 break;
             }
             Wake::Reload => {
+                let mut reloaded = false;
                 match super::load_config(&ctx.config_path)
                     .map_err(|e| e.message)
                     .and_then(|c| job_ctx(&c))
@@ -578,7 +579,7 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
                         }
                         *state.cfg.lock().unwrap_or_else(|p| p.into_inner()) = new.cfg.clone();
                         jc = Arc::new(new);
-                        tracing::info!("Configuration re-read (SIGHUP); scheduler rebuilt.");
+                        reloaded = true;
                     }
                     Err(e) => tracing::error!(
                         error = %e,
@@ -587,6 +588,12 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
                 }
                 sched = build_scheduler(&state, jc.clone());
                 *state.jobs.lock().unwrap_or_else(|p| p.into_inner()) = sched.status();
+                if reloaded {
+                    tracing::info!(
+                        schedule = ?jc.cfg.schedule,
+                        "Configuration re-read (SIGHUP); scheduler rebuilt."
+                    );
+                }
             }
         }
     }
