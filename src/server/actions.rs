@@ -222,17 +222,23 @@ pub fn queue_disposition(
     )
 }
 
-/// Makes a held (or waiting) entry due now again.
-pub fn retry_entry(store: &Store, seq: u64) -> Result<OutboxEntry, ActionError> {
-    let mut e = store
+/// The entry `seq` if it is still pending or held; `why_not` ends the conflict message.
+fn unfinished_entry(store: &Store, seq: u64, why_not: &str) -> Result<OutboxEntry, ActionError> {
+    let e = store
         .outbox_entry(seq)?
         .ok_or_else(|| ActionError::NotFound(format!("outbox entry {seq} does not exist")))?;
     if e.state.is_finished() {
         return Err(ActionError::Conflict(format!(
-            "outbox entry {seq} is already {}: there is nothing to retry",
+            "outbox entry {seq} is already {}: {why_not}",
             e.state.name()
         )));
     }
+    Ok(e)
+}
+
+/// Makes a held (or waiting) entry due now again.
+pub fn retry_entry(store: &Store, seq: u64) -> Result<OutboxEntry, ActionError> {
+    let mut e = unfinished_entry(store, seq, "there is nothing to retry")?;
     e.state = OutboxState::Pending;
     e.next_attempt_at = Utc::now();
     store.update_entry(&e)?;
@@ -247,15 +253,7 @@ pub fn discard_entry(
     by: &str,
 ) -> Result<OutboxEntry, ActionError> {
     policy::check_text("reason", reason).map_err(ActionError::Invalid)?;
-    let mut e = store
-        .outbox_entry(seq)?
-        .ok_or_else(|| ActionError::NotFound(format!("outbox entry {seq} does not exist")))?;
-    if e.state.is_finished() {
-        return Err(ActionError::Conflict(format!(
-            "outbox entry {seq} is already {}: it cannot be discarded",
-            e.state.name()
-        )));
-    }
+    let mut e = unfinished_entry(store, seq, "it cannot be discarded")?;
     e.state = OutboxState::Discarded {
         reason: reason.to_string(),
         by: by.to_string(),
