@@ -208,3 +208,37 @@ async fn resuming_from_every_checkpoint_gives_the_same_end_state() {
     }
     env.sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconcile_checks_stored_complaints_missing_from_the_stream() {
+    let env = start(16, 200, Faults::default()).await;
+    let r = env.pull(&opts(Mode::Pull)).await;
+    assert_eq!(r.outcome, Some(RunOutcome::Ok));
+    // A complaint we hold that the platform no longer addresses to us.
+    let foreign = env
+        .sim
+        .with_world(|w| w.a_foreign_id())
+        .expect("a foreign id");
+    let mut rec = env
+        .store
+        .get_complaint(all(&env.truth()).next().unwrap().tracking_id)
+        .unwrap()
+        .unwrap();
+    rec.complaint.tracking_id = foreign;
+    rec.in_stream = true;
+    env.store
+        .commit_page(sp4n::store::PageCommit {
+            upserts: vec![(rec, vec![EventKind::FirstSeen])],
+            ..Default::default()
+        })
+        .unwrap();
+    let r = env.pull(&opts(Mode::Reconcile)).await;
+    assert_eq!(r.outcome, Some(RunOutcome::Ok), "{r:?}");
+    assert_eq!(r.left_stream, 1, "{r:?}");
+    let s = env.store.get_complaint(foreign).unwrap().unwrap();
+    assert!(!s.in_stream);
+    assert_eq!(s.left_reason.as_deref(), Some("FORBIDDEN"));
+    let again = env.pull(&opts(Mode::Reconcile)).await;
+    assert_eq!(again.left_stream, 0, "checked once: {again:?}");
+    env.sim.shutdown().await;
+}

@@ -18,7 +18,9 @@
 //!
 //! [`Mode::Reconcile`] re-reads the whole stream, repairs what differs, and checks stored
 //! complaints that are no longer in the stream with `getlaporan` (`FORBIDDEN`,
-//! `NOT_FOUND`, `Bukan Wewenang`, `Arsip`), recording that they left.
+//! `NOT_FOUND`, `Bukan Wewenang`, `Arsip`), recording that they left. A complaint whose
+//! pulled update already says `Bukan Wewenang` or `Arsip` (the stream shows that final
+//! update) is recorded as having left right away, without another request.
 //!
 //! New complaints are routed once, when first stored, through the caller's [`Router`];
 //! later pulls never re-route, except that a re-disposition by the national admin moves
@@ -524,14 +526,20 @@ fn first_seen(
     if c.status == Status::Selesai {
         events.push(EventKind::Closed);
     }
+    let left = leaving(c.status);
+    if let Some(reason) = &left {
+        events.push(EventKind::LeftStream {
+            reason: reason.clone(),
+        });
+    }
     let rec = StoredComplaint {
         complaint: item.complaint,
         raw: item.raw,
         hash,
         first_seen: now,
         last_seen: now,
-        in_stream: true,
-        left_reason: None,
+        in_stream: left.is_none(),
+        left_reason: left,
         routing: Some(Routing {
             opd: decision.opd,
             rule_id: decision.rule_id,
@@ -580,11 +588,26 @@ fn apply_change(
     old.raw = item.raw;
     old.hash = hash;
     old.last_seen = now;
-    if !old.in_stream {
-        old.in_stream = true;
-        old.left_reason = None;
+    match leaving(old.complaint.status) {
+        Some(reason) if old.in_stream => {
+            old.in_stream = false;
+            old.left_reason = Some(reason.clone());
+            events.push(EventKind::LeftStream { reason });
+        }
+        Some(_) => {}
+        None => {
+            old.in_stream = true;
+            old.left_reason = None;
+        }
     }
     (old, events)
+}
+
+/// A status after which the complaint leaves (or has left) the instansi's stream: the
+/// stream shows that final update, then no more.
+fn leaving(status: Status) -> Option<String> {
+    matches!(status, Status::BukanWewenang | Status::Arsip)
+        .then(|| status.default_label().to_string())
 }
 
 /// Reconcile: complaints stored as in the stream but not seen in the full re-read.
@@ -597,15 +620,13 @@ async fn check_left(
     report: &mut RunReport,
     budget: &mut Duration,
 ) -> Result<(), StoreError> {
-    // Stored as in the stream but not seen, or seen in a status that means it is going
-    // away (the stream shows a complaint's final update after it was returned).
+    // Stored as in the stream but not seen in the full re-read.
     let seen = seen.clone();
     let ids = store
         .run(move |s| {
             let mut ids = Vec::new();
             s.for_each_complaint(|c| {
-                let going = matches!(c.complaint.status, Status::BukanWewenang | Status::Arsip);
-                if c.in_stream && (going || !seen.contains(&c.tracking_id())) {
+                if c.in_stream && !seen.contains(&c.tracking_id()) {
                     ids.push(c.tracking_id());
                 }
                 true
@@ -680,7 +701,7 @@ async fn check_left(
                     }
                     None => (old, Vec::new()),
                 };
-                if let Some(r) = reason {
+                if let Some(r) = reason.filter(|_| rec.in_stream) {
                     rec.in_stream = false;
                     rec.left_reason = Some(r.clone());
                     events.push(EventKind::LeftStream { reason: r });

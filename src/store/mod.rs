@@ -32,7 +32,7 @@ pub const FORMAT_VERSION: u32 = 1;
 /// The file inside the store directory that records the format.
 pub const FORMAT_FILE: &str = "FORMAT";
 /// sled's page cache. Small on purpose: the pull streams, and the target is ≤ 64 MiB RSS.
-const CACHE_BYTES: u64 = 16 * 1024 * 1024;
+const CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
 const META_CURSOR: &[u8] = b"cursor";
 const META_MAPPING_REVISION: &[u8] = b"mapping_revision";
@@ -47,6 +47,8 @@ struct Inner {
     path: PathBuf,
     db: sled::Db,
     complaints: sled::Tree,
+    /// tracking id -> content hash (32 bytes), so the pull skips known content cheaply.
+    hashes: sled::Tree,
     events: sled::Tree,
     meta: sled::Tree,
     quarantine: sled::Tree,
@@ -196,6 +198,7 @@ impl Store {
         let inner = Inner {
             path: path.to_path_buf(),
             complaints: t("complaints")?,
+            hashes: t("complaint_hashes")?,
             events: t("events")?,
             meta: t("meta")?,
             quarantine: t("quarantine")?,
@@ -267,26 +270,27 @@ impl Store {
             .get(id_key(id))
             .map_err(|e| self.err(e))?
         {
-            Some(v) => Ok(Some(self.decode("complaint", &v)?)),
+            Some(v) => Ok(Some(self.decode_complaint(&v)?)),
             None => Ok(None),
         }
     }
 
-    /// The content hash of a stored complaint, without decoding the whole record.
+    fn decode_complaint(&self, bytes: &[u8]) -> Result<StoredComplaint, StoreError> {
+        let plain = unpack(bytes).map_err(|e| StoreError::Damaged {
+            path: self.inner.path.clone(),
+            detail: format!("a stored complaint is unreadable: {e}"),
+        })?;
+        self.decode("complaint", &plain)
+    }
+
+    /// The content hash of a stored complaint, without reading the record.
     pub fn complaint_hash(&self, id: TrackingId) -> Result<Option<String>, StoreError> {
-        #[derive(serde::Deserialize)]
-        struct HashOnly {
-            hash: String,
-        }
-        match self
+        Ok(self
             .inner
-            .complaints
+            .hashes
             .get(id_key(id))
             .map_err(|e| self.err(e))?
-        {
-            Some(v) => Ok(Some(self.decode::<HashOnly>("complaint", &v)?.hash)),
-            None => Ok(None),
-        }
+            .map(hex::encode))
     }
 
     pub fn complaint_count(&self) -> usize {
@@ -300,7 +304,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         for kv in self.inner.complaints.iter() {
             let (_, v) = kv.map_err(|e| self.err(e))?;
-            if !f(self.decode("complaint", &v)?) {
+            if !f(self.decode_complaint(&v)?) {
                 break;
             }
         }
@@ -355,7 +359,7 @@ impl Store {
         let mut event_rows = Vec::new();
         for (rec, kinds) in &page.upserts {
             let tid = rec.tracking_id();
-            complaint_rows.push((id_key(tid), json(rec)?));
+            complaint_rows.push((id_key(tid), pack(&json(rec)?), hash_bytes(&rec.hash)));
             for kind in kinds {
                 let seq = self.next_id()?;
                 event_rows.push((event_key(tid, seq), json(&event(tid, seq, now, kind))?));
@@ -377,10 +381,12 @@ impl Store {
             &i.quarantine,
             &i.outbox,
             &i.outbox_open,
+            &i.hashes,
         )
-            .transaction(|(tc, te, tm, tq, to, toi)| {
-                for (k, v) in &complaint_rows {
+            .transaction(|(tc, te, tm, tq, to, toi, th)| {
+                for (k, v, h) in &complaint_rows {
                     tc.insert(&k[..], v.as_slice())?;
+                    th.insert(&k[..], h.as_slice())?;
                 }
                 for (k, v) in &event_rows {
                     te.insert(&k[..], v.as_slice())?;
@@ -416,12 +422,24 @@ impl Store {
         let seqs: Vec<u64> = (0..8).map(|_| self.next_id()).collect::<Result<_, _>>()?;
         let i = &self.inner;
         let path = i.path.clone();
-        let res = (&i.complaints, &i.events, &i.outbox, &i.outbox_open).transaction(
-            |(tc, te, to, toi)| {
+        let res = (
+            &i.complaints,
+            &i.events,
+            &i.outbox,
+            &i.outbox_open,
+            &i.hashes,
+        )
+            .transaction(|(tc, te, to, toi, th)| {
                 let Some(v) = tc.get(id_key(id))? else {
                     return Ok(None);
                 };
-                let mut rec: StoredComplaint = serde_json::from_slice(&v).map_err(|e| {
+                let plain = unpack(&v).map_err(|e| {
+                    ConflictableTransactionError::Abort(StoreError::Damaged {
+                        path: path.clone(),
+                        detail: format!("complaint {id} is unreadable: {e}"),
+                    })
+                })?;
+                let mut rec: StoredComplaint = serde_json::from_slice(&plain).map_err(|e| {
                     ConflictableTransactionError::Abort(StoreError::Damaged {
                         path: path.clone(),
                         detail: format!("complaint {id} is unreadable: {e}"),
@@ -435,7 +453,8 @@ impl Store {
                     )));
                 }
                 let bytes = json(&rec).map_err(ConflictableTransactionError::Abort)?;
-                tc.insert(&id_key(id)[..], bytes)?;
+                tc.insert(&id_key(id)[..], pack(&bytes))?;
+                th.insert(&id_key(id)[..], hash_bytes(&rec.hash))?;
                 for (kind, seq) in kinds.iter().zip(&seqs) {
                     let ev = json(&event(id, *seq, now, kind))
                         .map_err(ConflictableTransactionError::Abort)?;
@@ -449,8 +468,7 @@ impl Store {
                     toi.insert(&k[..], &[][..])?;
                 }
                 Ok(Some(rec))
-            },
-        );
+            });
         let out = self.finish_tx(res)?;
         self.flush()?;
         Ok(out)
@@ -870,6 +888,35 @@ impl Store {
 
 fn json<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(v).map_err(|e| StoreError::Refused(format!("cannot encode a value: {e}")))
+}
+
+/// Marks a deflate-compressed value; plain values are JSON and start with `{`.
+const PACKED: u8 = b'z';
+
+/// Complaint records hold the typed record and its raw XML, which repeat each other's
+/// text: deflate makes the pair smaller than the raw XML alone.
+fn pack(json: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::DeflateEncoder::new(vec![PACKED], flate2::Compression::fast());
+    // Writing into a Vec cannot fail.
+    let _ = enc.write_all(json);
+    enc.finish().unwrap_or_default()
+}
+
+fn unpack(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, std::io::Error> {
+    use std::io::Read;
+    match bytes.split_first() {
+        Some((&PACKED, rest)) => {
+            let mut out = Vec::with_capacity(rest.len() * 4);
+            flate2::read::DeflateDecoder::new(rest).read_to_end(&mut out)?;
+            Ok(std::borrow::Cow::Owned(out))
+        }
+        _ => Ok(std::borrow::Cow::Borrowed(bytes)),
+    }
+}
+
+fn hash_bytes(hash: &str) -> Vec<u8> {
+    hex::decode(hash).unwrap_or_else(|_| hash.as_bytes().to_vec())
 }
 
 fn event(tid: TrackingId, seq: u64, at: DateTime<Utc>, kind: &EventKind) -> Event {
