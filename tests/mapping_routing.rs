@@ -372,3 +372,44 @@ fn online_check_reports_unknown_and_inactive_units_and_unreached_topics() {
     assert!(!text.contains("upstream topic 41"), "{text}");
     assert_eq!(diags.iter().filter(|d| d.is_error()).count(), 2);
 }
+
+#[test]
+fn tags_klasifikasi_and_exclusions() {
+    let rules = r#"
+[[rule]]
+id = "info"
+description = "Permintaan informasi"
+target = "DINKES"
+priority = 5
+klasifikasi = ["permintaan_informasi"]
+
+[[rule]]
+id = "tag"
+description = "Tag jalan"
+target = "DPUPKP"
+priority = 6
+tags = ["Jalan Rusak"]
+
+[[rule]]
+id = "lampu-bukan-rumah"
+description = "Lampu, kecuali listrik rumah"
+target = "DISHUB"
+priority = 7
+keywords_any = ["lampu"]
+keywords_none = ["listrik rumah"]
+"#;
+    let d = Dir::new(&[("opd.toml", OPD), ("rules.toml", rules)]);
+    let m = load(&d);
+    let mut c = complaint(1, "Tanya", "jadwal");
+    assert_eq!(m.route(&c, day()).rule_id, "fallback");
+    c.klasifikasi = Some("Permintaan_Informasi".into());
+    assert_eq!(m.route(&c, day()).rule_id, "info");
+    c.tags = vec!["JALAN  rusak".into()];
+    assert_eq!(m.route(&c, day()).rule_id, "tag");
+    c.isi = "lampu mati".into();
+    assert_eq!(m.route(&c, day()).rule_id, "lampu-bukan-rumah");
+    c.isi = "lampu mati, listrik rumah juga".into();
+    assert_eq!(m.route(&c, day()).rule_id, "tag");
+    let e = m.explain(&c, day()).to_string();
+    assert!(e.contains("lampu-bukan-rumah (priority 7, to DISHUB): text contains the excluded \"listrik rumah\""), "{e}");
+}

@@ -41,7 +41,9 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> Result<i32, CliError> {
     let report = crate::pull::pull(
         &store,
         &client,
-        std::sync::Arc::new(crate::pull::FallbackRouter),
+        std::sync::Arc::new(crate::mapping::MappingRouter(std::sync::Arc::new(
+            crate::mapping::embedded(),
+        ))),
         &opts,
     )
     .await?;

@@ -1,7 +1,7 @@
 //! `sp4n pull` and `sp4n reconcile`.
 
 use super::{CliError, Ctx, EXIT_CONFIG};
-use crate::pull::{FallbackRouter, Mode, PullOptions, Router};
+use crate::pull::{Mode, PullOptions, Router};
 use crate::store::{RunOutcome, RunReport};
 use crate::upstream::Client;
 use std::sync::Arc;
@@ -13,10 +13,67 @@ pub struct PullArgs {
     pub quiet: bool,
 }
 
-/// The router the CLI uses. Until the mapping files are wired in, everything goes to
-/// `ADMIN` triage.
-pub fn router(_cfg: &crate::config::Config) -> Result<Arc<dyn Router>, CliError> {
-    Ok(Arc::new(FallbackRouter))
+/// The mappings in force: the files of `[mappings] dir`, or the last valid revision
+/// remembered in the store when an edit made them invalid (its errors are printed and kept
+/// in `rejected` for the run report). Invalid files with no valid revision ever seen: exit 2.
+pub async fn active_mappings(
+    cfg: &crate::config::Config,
+    store: &crate::store::Store,
+) -> Result<crate::mapping::Active, CliError> {
+    let dir = cfg.mappings.dir.clone();
+    let active = store
+        .run(move |s| crate::mapping::load_active(&dir, s))
+        .await
+        .map_err(|e| match e {
+            crate::mapping::ActiveError::Store(e) => e.into(),
+            crate::mapping::ActiveError::Invalid(d) => CliError::new(
+                EXIT_CONFIG,
+                format!(
+                    "{}\n\nthe mapping files are invalid and no valid revision is remembered: fix them (sp4n mappings check), then run again",
+                    crate::diag::render_all(&d)
+                ),
+            ),
+        })?;
+    if let Some(errors) = &active.rejected {
+        tracing::warn!(
+            errors = errors.len(),
+            kept = active.mappings.revision(),
+            "The mapping files are invalid; routing with the last valid revision."
+        );
+        for d in errors {
+            eprintln!("{d}\n");
+        }
+    }
+    Ok(active)
+}
+
+/// The router the CLI uses (see [`active_mappings`]), with the errors of a rejected edit.
+pub async fn router(
+    cfg: &crate::config::Config,
+    store: &crate::store::Store,
+) -> Result<(Arc<dyn Router>, Option<Vec<crate::diag::Diagnostic>>), CliError> {
+    let active = active_mappings(cfg, store).await?;
+    Ok((
+        Arc::new(crate::mapping::MappingRouter(active.mappings)),
+        active.rejected,
+    ))
+}
+
+/// One report line per error of a rejected mapping edit.
+pub fn rejected_notes(rejected: Option<&[crate::diag::Diagnostic]>) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(errors) = rejected {
+        for d in errors {
+            notes.push(format!(
+                "mapping: {}:{}:{}: {} (the last valid revision keeps routing)",
+                d.file.display(),
+                d.line,
+                d.column,
+                d.message
+            ));
+        }
+    }
+    notes
 }
 
 pub async fn run(ctx: &Ctx, mode: Mode, args: PullArgs) -> Result<i32, CliError> {
@@ -27,10 +84,11 @@ pub async fn run(ctx: &Ctx, mode: Mode, args: PullArgs) -> Result<i32, CliError>
         .map_err(|m| CliError::new(EXIT_CONFIG, m))?;
     let client = Client::new(&cfg.upstream, token)
         .map_err(|e| CliError::new(EXIT_CONFIG, format!("{e}; {}", e.guidance())))?;
-    let router = router(&cfg)?;
     let store = ctx.open_store(&cfg).await?;
+    let (router, rejected) = router(&cfg, &store).await?;
     let mut opts = PullOptions::from_config(mode, &cfg);
     opts.progress = !args.quiet && !ctx.json;
+    opts.notes = rejected_notes(rejected.as_deref());
     let report = crate::pull::pull(&store, &client, router, &opts).await?;
     print_report(ctx, &report)?;
     Ok(crate::pull::exit_code(&report))

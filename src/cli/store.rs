@@ -150,9 +150,11 @@ async fn rebuild(ctx: &Ctx) -> Result<i32, CliError> {
     let client = Client::new(&cfg.upstream, token)
         .map_err(|e| CliError::new(super::EXIT_CONFIG, format!("{e}; {}", e.guidance())))?;
     let store = ctx.open_store(&cfg).await?;
+    let (router, rejected) = super::pull::router(&cfg, &store).await?;
     let mut opts = PullOptions::from_config(Mode::Reconcile, &cfg);
     opts.progress = !ctx.json;
-    let report = crate::pull::pull(&store, &client, super::pull::router(&cfg)?, &opts).await?;
+    opts.notes = super::pull::rejected_notes(rejected.as_deref());
+    let report = crate::pull::pull(&store, &client, router, &opts).await?;
     super::pull::print_report(ctx, &report)?;
     Ok(crate::pull::exit_code(&report))
 }

@@ -4,7 +4,7 @@
 //! (`mampet*` matches `mampetnya`); without it the word must match exactly, so `jalan`
 //! never matches `jalanan` or `berjalan`.
 
-use super::text::normalize_into;
+use super::text::{normalize_into, normalize_words};
 use std::collections::HashMap;
 
 /// Shortest stem a `*` word may have: shorter stems match too much.
@@ -28,6 +28,8 @@ pub struct Phrase {
 #[derive(Debug, Clone)]
 pub struct Lexicon {
     nodes: Vec<Node>,
+    /// Dense child table of the root (first byte of a word): most words stop here.
+    root: Vec<u32>,
     phrases: Vec<Phrase>,
     by_text: HashMap<String, u32>,
     /// Phrases whose first word is the symbol.
@@ -39,6 +41,7 @@ impl Default for Lexicon {
     fn default() -> Self {
         Lexicon {
             nodes: vec![Node::default()],
+            root: vec![u32::MAX; 256],
             phrases: Vec::new(),
             by_text: HashMap::new(),
             starts: Vec::new(),
@@ -70,10 +73,14 @@ impl BitSet {
 #[derive(Debug, Default)]
 pub struct Scratch {
     norm: String,
+    bounds: Vec<(u32, u32)>,
     syms: Vec<u32>,
     offs: Vec<(u32, u32)>,
     pub title: BitSet,
     pub body: BitSet,
+    /// The phrases found in the title / the text, each once, in order of discovery.
+    pub found_title: Vec<u32>,
+    pub found_body: Vec<u32>,
 }
 
 impl Lexicon {
@@ -142,6 +149,9 @@ impl Lexicon {
                     let next = self.nodes.len();
                     self.nodes.push(Node::default());
                     self.nodes[n].children.push((b, next as u32));
+                    if n == 0 {
+                        self.root[b as usize] = next as u32;
+                    }
                     next
                 }
             };
@@ -163,25 +173,52 @@ impl Lexicon {
         }
     }
 
-    /// Sets in `out` every phrase that occurs in `text`.
+    /// The number of phrases.
+    pub fn phrase_count(&self) -> usize {
+        self.phrases.len()
+    }
+
+    /// Sets in the title or body set (and list) every phrase that occurs in `text`.
     pub fn scan(&self, text: &str, scratch: &mut Scratch, title: bool) {
         let Scratch {
             norm,
+            bounds,
             syms,
             offs,
             title: tb,
             body: bb,
+            found_title,
+            found_body,
         } = scratch;
-        let out = if title { tb } else { bb };
+        let (out, found) = if title {
+            (tb, found_title)
+        } else {
+            (bb, found_body)
+        };
+        found.clear();
         out.reset(self.phrases.len());
-        normalize_into(text, norm);
+        normalize_words(text, norm, bounds);
         syms.clear();
         offs.clear();
-        for word in norm.split(' ') {
+        for &(a, b) in bounds.iter() {
+            let word = &norm[a as usize..b as usize];
             let start = syms.len() as u32;
-            let mut n = 0usize;
+            let bytes = word.as_bytes();
+            let Some(&first) = bytes.first() else {
+                offs.push((start, start));
+                continue;
+            };
+            let r = self.root[first as usize];
+            if r == u32::MAX {
+                offs.push((start, start));
+                continue;
+            }
+            let mut n = r as usize;
+            if let Some(p) = self.nodes[n].prefix {
+                syms.push(p);
+            }
             let mut complete = true;
-            for &b in word.as_bytes() {
+            for &b in &bytes[1..] {
                 match self.nodes[n].children.iter().find(|(c, _)| *c == b) {
                     Some((_, next)) => {
                         n = *next as usize;
@@ -195,10 +232,7 @@ impl Lexicon {
                     }
                 }
             }
-            if complete
-                && !word.is_empty()
-                && let Some(e) = self.nodes[n].exact
-            {
+            if complete && let Some(e) = self.nodes[n].exact {
                 syms.push(e);
             }
             offs.push((start, syms.len() as u32));
@@ -218,8 +252,10 @@ impl Lexicon {
                         .iter()
                         .enumerate()
                         .all(|(k, w)| at(pos + 1 + k).contains(w))
+                        && !out.get(p)
                     {
                         out.set(p);
+                        found.push(p);
                     }
                 }
             }

@@ -514,6 +514,8 @@ fn compile_rule(
         priority: *r.priority.get_ref(),
         file,
         span: r.id.span(),
+        index: 0,
+        conds: Vec::new(),
         topics,
         klasifikasi: word_list(
             ctx,
@@ -600,7 +602,6 @@ pub fn build(
     let mut lex = Lexicon::default();
     let mut rules: Vec<Rule> = Vec::new();
     let mut seen: HashMap<String, (usize, usize)> = HashMap::new();
-    let mut order = 0usize;
     for (file, raws) in &rule_raw {
         for r in raws {
             let id = r.id.get_ref().trim().to_string();
@@ -623,12 +624,14 @@ pub fn build(
             if let Some(rule) = compile_rule(&mut ctx, *file, r, &tree, &mut lex, &codes) {
                 rules.push(rule);
             }
-            order += 1;
         }
     }
-    let _ = order;
     // Highest priority first; ties keep file order (sort is stable).
-    rules.sort_by(|a, b| b.priority.cmp(&a.priority));
+    rules.sort_by_key(|r| std::cmp::Reverse(r.priority));
+    for (i, r) in rules.iter_mut().enumerate() {
+        r.index = i as u32;
+        r.conds = r.stated();
+    }
     if ctx.diags.iter().any(Diagnostic::is_error) {
         return Err(ctx.diags);
     }

@@ -19,6 +19,7 @@
 //!   contains its location (skipped when the complaint has no such location);
 //! - when nothing matches, the complaint goes to [`TRIAGE`] with rule id `fallback`.
 
+mod active;
 mod keywords;
 mod load;
 mod raw;
@@ -27,6 +28,7 @@ mod rules;
 pub mod text;
 pub mod world;
 
+pub use active::{Active, ActiveError, MappingRouter, embedded, load_active};
 pub use load::{CHANNELS, KAPANEWON_TARGET, KLASIFIKASI, SourceFile, read_sources, revision_of};
 pub use reload::{MappingState, ReloadOutcome};
 
@@ -34,7 +36,7 @@ use crate::diag::Diagnostic;
 use crate::model::{Complaint, Topic, Unit};
 use chrono::NaiveDate;
 use keywords::{Lexicon, Scratch};
-use rules::{ORDER, Rule, Target, View};
+use rules::{Hits, ORDER, Postings, Rule, Target, View};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
@@ -179,8 +181,15 @@ impl fmt::Display for Explanation {
     }
 }
 
+/// Per-thread buffers reused by every routing call.
+#[derive(Default)]
+struct Work {
+    scan: Scratch,
+    hits: Hits,
+}
+
 thread_local! {
-    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+    static SCRATCH: RefCell<Work> = RefCell::new(Work::default());
 }
 
 /// The compiled mapping files.
@@ -192,6 +201,7 @@ pub struct Mappings {
     /// In evaluation order.
     rules: Vec<Rule>,
     lex: Lexicon,
+    postings: Postings,
     tree: TopicTree,
     sources: Vec<SourceFile>,
     by_code: HashMap<String, Vec<usize>>,
@@ -245,6 +255,7 @@ impl Mappings {
             }
         }
         Mappings {
+            postings: Postings::new(&rules, lex.phrase_count()),
             revision,
             opds,
             metas,
@@ -303,9 +314,18 @@ impl Mappings {
         &self.tree
     }
 
-    fn view<'a>(&self, c: &'a Complaint, s: &'a mut Scratch) -> View<'a> {
+    fn view<'a>(&self, c: &'a Complaint, w: &'a mut Work) -> View<'a> {
+        let s = &mut w.scan;
         self.lex.scan(&c.judul, s, true);
         self.lex.scan(&c.isi, s, false);
+        self.postings.fill(
+            self.rules.len(),
+            &s.found_title,
+            &s.found_body,
+            &s.title,
+            &mut w.hits,
+        );
+        let s = &w.scan;
         let topic_raw = c
             .topik
             .as_ref()
@@ -314,8 +334,8 @@ impl Mappings {
         View {
             topic: topic_raw.and_then(|t| self.tree.get(t)),
             topic_raw,
-            klasifikasi: c.klasifikasi.as_ref().map(|k| k.trim().to_lowercase()),
-            kanal: c.kanal.as_ref().map(|k| k.trim().to_lowercase()),
+            klasifikasi: c.klasifikasi.as_deref().map(str::trim),
+            kanal: c.kanal.as_deref().map(str::trim),
             tags: c.tags.iter().map(|t| text::normalize(t)).collect(),
             location: c
                 .lokasi
@@ -324,6 +344,7 @@ impl Mappings {
                 .filter(|l| !l.is_empty()),
             title: &s.title,
             body: &s.body,
+            hits: &w.hits,
         }
     }
 

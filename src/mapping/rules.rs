@@ -34,6 +34,10 @@ pub struct Rule {
     /// Index of the rules file and span of the rule's `id` value in it.
     pub file: usize,
     pub span: Range<usize>,
+    /// Position in evaluation order (set after sorting).
+    pub index: u32,
+    /// The stated conditions in evaluation order (set with `index`).
+    pub conds: Vec<Cond>,
     pub topics: Vec<u32>,
     pub klasifikasi: Vec<String>,
     pub tags: Vec<String>,
@@ -49,12 +53,92 @@ pub struct Rule {
 pub struct View<'a> {
     pub topic: Option<u32>,
     pub topic_raw: Option<&'a str>,
-    pub klasifikasi: Option<String>,
-    pub kanal: Option<String>,
+    pub klasifikasi: Option<&'a str>,
+    pub kanal: Option<&'a str>,
     pub tags: Vec<String>,
     pub location: Option<&'a str>,
     pub title: &'a BitSet,
     pub body: &'a BitSet,
+    pub hits: &'a Hits,
+}
+
+/// Which rules' keyword conditions the found phrases satisfy, indexed by rule position;
+/// computed once per complaint from the phrases found, through [`Postings`].
+#[derive(Debug, Default)]
+pub struct Hits {
+    any: BitSet,
+    title: BitSet,
+    none: BitSet,
+    all: Vec<u16>,
+}
+
+/// For each phrase, the rules that name it in each keyword condition.
+#[derive(Debug, Clone, Default)]
+pub struct Postings {
+    any: Vec<Vec<u32>>,
+    title: Vec<Vec<u32>>,
+    all: Vec<Vec<u32>>,
+    none: Vec<Vec<u32>>,
+}
+
+impl Postings {
+    pub fn new(rules: &[Rule], phrases: usize) -> Postings {
+        let mut p = Postings {
+            any: vec![Vec::new(); phrases],
+            title: vec![Vec::new(); phrases],
+            all: vec![Vec::new(); phrases],
+            none: vec![Vec::new(); phrases],
+        };
+        for r in rules {
+            for (list, ids) in [
+                (&mut p.any, &r.any),
+                (&mut p.title, &r.title_any),
+                (&mut p.all, &r.all),
+                (&mut p.none, &r.none),
+            ] {
+                for id in ids {
+                    list[*id as usize].push(r.index);
+                }
+            }
+        }
+        p
+    }
+
+    /// Fills `hits` from the phrases found in the title and the text.
+    pub fn fill(
+        &self,
+        rules: usize,
+        title: &[u32],
+        body: &[u32],
+        in_title: &BitSet,
+        hits: &mut Hits,
+    ) {
+        hits.any.reset(rules);
+        hits.title.reset(rules);
+        hits.none.reset(rules);
+        hits.all.clear();
+        hits.all.resize(rules, 0);
+        let both = title
+            .iter()
+            .chain(body.iter().filter(|p| !in_title.get(**p)));
+        for &p in both {
+            let p = p as usize;
+            for &r in &self.any[p] {
+                hits.any.set(r);
+            }
+            for &r in &self.all[p] {
+                hits.all[r as usize] += 1;
+            }
+            for &r in &self.none[p] {
+                hits.none.set(r);
+            }
+        }
+        for &p in title {
+            for &r in &self.title[p as usize] {
+                hits.title.set(r);
+            }
+        }
+    }
 }
 
 impl View<'_> {
@@ -124,9 +208,10 @@ impl Rule {
         match c {
             Cond::Klasifikasi => v
                 .klasifikasi
-                .as_ref()
-                .is_some_and(|k| self.klasifikasi.contains(k)),
-            Cond::Channel => v.kanal.as_ref().is_some_and(|k| self.channels.contains(k)),
+                .is_some_and(|k| self.klasifikasi.iter().any(|x| x.eq_ignore_ascii_case(k))),
+            Cond::Channel => v
+                .kanal
+                .is_some_and(|k| self.channels.iter().any(|x| x.eq_ignore_ascii_case(k))),
             Cond::Topic => v
                 .topic
                 .is_some_and(|t| tree.lineage(t).iter().any(|a| self.topics.contains(a))),
@@ -134,18 +219,24 @@ impl Rule {
                 .location
                 .is_some_and(|l| self.locations.iter().any(|p| location_within(l, p))),
             Cond::Tags => v.tags.iter().any(|t| self.tags.contains(t)),
-            Cond::TitleAny => self.title_any.iter().any(|p| v.title.get(*p)),
-            Cond::KeywordsAny => self.any.iter().any(|p| v.has(*p)),
-            Cond::KeywordsAll => self.all.iter().all(|p| v.has(*p)),
-            Cond::KeywordsNone => !self.none.iter().any(|p| v.has(*p)),
+            Cond::TitleAny => v.hits.title.get(self.index),
+            Cond::KeywordsAny => v.hits.any.get(self.index),
+            Cond::KeywordsAll => v.hits.all[self.index as usize] as usize == self.all.len(),
+            Cond::KeywordsNone => !v.hits.none.get(self.index),
         }
+    }
+
+    /// The conditions this rule states, in evaluation order.
+    pub fn stated(&self) -> Vec<Cond> {
+        ORDER.into_iter().filter(|c| self.states(*c)).collect()
     }
 
     /// The first stated condition that fails, if any.
     pub fn first_failure(&self, v: &View, tree: &TopicTree) -> Option<Cond> {
-        ORDER
-            .into_iter()
-            .find(|c| self.states(*c) && !self.holds(*c, v, tree))
+        self.conds
+            .iter()
+            .copied()
+            .find(|c| !self.holds(*c, v, tree))
     }
 
     /// A sentence about a condition that held.
@@ -167,12 +258,12 @@ impl Rule {
         match c {
             Cond::Klasifikasi => format!(
                 "klasifikasi \"{}\" is one of {}",
-                v.klasifikasi.as_deref().unwrap_or(""),
+                v.klasifikasi.unwrap_or(""),
                 quoted(self.klasifikasi.iter().cloned(), 5)
             ),
             Cond::Channel => format!(
                 "channel \"{}\" is one of {}",
-                v.kanal.as_deref().unwrap_or(""),
+                v.kanal.unwrap_or(""),
                 quoted(self.channels.iter().cloned(), 5)
             ),
             Cond::Topic => format!(
@@ -210,15 +301,12 @@ impl Rule {
             Cond::Klasifikasi => format!(
                 "klasifikasi {} is not one of {}",
                 v.klasifikasi
-                    .as_deref()
                     .map_or("(none)".to_string(), |k| format!("\"{k}\"")),
                 quoted(self.klasifikasi.iter().cloned(), 5)
             ),
             Cond::Channel => format!(
                 "channel {} is not one of {}",
-                v.kanal
-                    .as_deref()
-                    .map_or("(none)".to_string(), |k| format!("\"{k}\"")),
+                v.kanal.map_or("(none)".to_string(), |k| format!("\"{k}\"")),
                 quoted(self.channels.iter().cloned(), 5)
             ),
             Cond::Topic => format!(

@@ -8,41 +8,63 @@ use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 /// Normalises `text` into `out` (cleared first): lower-case words separated by single
 /// spaces, no leading or trailing space.
 pub fn normalize_into(text: &str, out: &mut String) {
+    let mut bounds = Vec::new();
+    normalize_words(text, out, &mut bounds);
+}
+
+/// Like [`normalize_into`], also recording each word's byte range in `out` (so callers
+/// need not split the text again).
+pub fn normalize_words(text: &str, out: &mut String, bounds: &mut Vec<(u32, u32)>) {
     out.clear();
+    bounds.clear();
     out.reserve(text.len());
-    let mut pending_space = false;
-    let push = |out: &mut String, c: char, pending: &mut bool| {
-        if c.is_alphanumeric() {
-            if *pending && !out.is_empty() {
-                out.push(' ');
-            }
-            *pending = false;
-            out.push(c);
-        } else {
-            *pending = true;
-        }
-    };
-    for c in text.chars() {
-        if c.is_ascii() {
-            if c.is_ascii_alphanumeric() {
-                if pending_space && !out.is_empty() {
-                    out.push(' ');
+    let mut start: Option<usize> = None;
+    let push =
+        |out: &mut String, c: char, start: &mut Option<usize>, bounds: &mut Vec<(u32, u32)>| {
+            if c.is_alphanumeric() {
+                if start.is_none() {
+                    if !out.is_empty() {
+                        out.push(' ');
+                    }
+                    *start = Some(out.len());
                 }
-                pending_space = false;
-                out.push(c.to_ascii_lowercase());
-            } else {
-                pending_space = true;
+                out.push(c);
+            } else if let Some(s) = start.take() {
+                bounds.push((s as u32, out.len() as u32));
             }
-            continue;
+        };
+    if text.is_ascii() {
+        for &b in text.as_bytes() {
+            if b.is_ascii_alphanumeric() {
+                if start.is_none() {
+                    if !out.is_empty() {
+                        out.push(' ');
+                    }
+                    start = Some(out.len());
+                }
+                out.push(b.to_ascii_lowercase() as char);
+            } else if let Some(s) = start.take() {
+                bounds.push((s as u32, out.len() as u32));
+            }
         }
-        decompose_canonical(c, |d| {
-            if is_combining_mark(d) {
-                return;
+    } else {
+        for c in text.chars() {
+            if c.is_ascii() {
+                push(out, c.to_ascii_lowercase(), &mut start, bounds);
+                continue;
             }
-            for l in d.to_lowercase() {
-                push(out, l, &mut pending_space);
-            }
-        });
+            decompose_canonical(c, |d| {
+                if is_combining_mark(d) {
+                    return;
+                }
+                for l in d.to_lowercase() {
+                    push(out, l, &mut start, bounds);
+                }
+            });
+        }
+    }
+    if let Some(s) = start {
+        bounds.push((s as u32, out.len() as u32));
     }
 }
 

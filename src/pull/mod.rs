@@ -127,6 +127,8 @@ pub struct PullOptions {
     pub max_pages: Option<u64>,
     /// The clock for `first_seen` and routing times.
     pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+    /// Problems found before the run (e.g. a rejected mapping edit), carried into its report.
+    pub notes: Vec<String>,
 }
 
 impl std::fmt::Debug for PullOptions {
@@ -152,6 +154,7 @@ impl PullOptions {
             progress: false,
             max_pages: None,
             clock: Arc::new(Utc::now),
+            notes: Vec::new(),
         }
     }
 
@@ -200,6 +203,7 @@ pub async fn pull(
         job: opts.mode.job().into(),
         started: Some(Utc::now()),
         cursor_before,
+        problems: opts.notes.clone(),
         ..Default::default()
     };
     let mut key = match (opts.mode, cursor_before) {

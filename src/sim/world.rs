@@ -234,7 +234,12 @@ impl World {
             late_visibility_max_seconds: 0,
         };
         let mut created: Vec<DateTime<Utc>> = (0..complaints)
-            .map(|_| start - w.rng.secs(HISTORY_DAYS * 86_400) - Duration::seconds(60))
+            .map(|_| {
+                // Denser towards the present: recent complaints are still open.
+                let u = w.rng.unit();
+                let secs = (u * u * (HISTORY_DAYS * 86_400) as f64) as i64;
+                start - Duration::seconds(secs + 60)
+            })
             .collect();
         created.sort();
         let mut prev_diperbarui: Option<DateTime<Utc>> = None;
@@ -560,7 +565,17 @@ impl World {
                     let en = self.entry(Author::Pelapor, None, last, text);
                     c.thread.push(en);
                 }
-                let due = add_working_days(last_instansi, 10);
+                let mut due = add_working_days(last_instansi, 10);
+                if outcome == Status::Proses && !reporter_replied && due <= start {
+                    // Keep it open: its last follow-up was within the last working days.
+                    let floor = c.thread.iter().rev().nth(1).map_or(assigned, |e| e.waktu);
+                    let recent = (start - self.rng.secs(8 * 86_400)).max(floor.max(assigned));
+                    if let Some(en) = c.thread.last_mut() {
+                        en.waktu = recent;
+                    }
+                    last = recent;
+                    due = add_working_days(recent, 10);
+                }
                 match outcome {
                     Status::Proses if !reporter_replied => {
                         if due <= start {

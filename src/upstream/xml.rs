@@ -176,7 +176,10 @@ fn check_root(s: &BytesStart<'_>) -> Result<(), XmlError> {
 
 fn malformed(reader: &Reader<&[u8]>, e: quick_xml::Error) -> XmlError {
     let message = e.to_string();
-    if message.contains("nexpected EOF") || message.contains("nexpected end") {
+    if message.contains("nexpected EOF")
+        || message.contains("nexpected end")
+        || message.contains("end of input")
+    {
         return XmlError::Truncated("a tag".into());
     }
     XmlError::Malformed {
