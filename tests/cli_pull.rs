@@ -11,9 +11,10 @@ use std::process::Output;
 
 fn config(dir: &Path, base_url: &str, token_file: &Path, ca_file: &Path) -> PathBuf {
     let text = format!(
-        "[upstream]\nbase_url = \"{base_url}\"\ntoken_file = \"{}\"\nca_file = \"{}\"\nconnect_timeout_seconds = 2\ntotal_timeout_seconds = 5\n\n[store]\npath = \"cli-store\"\n",
+        "[upstream]\nbase_url = \"{base_url}\"\ntoken_file = \"{}\"\nca_file = \"{}\"\nconnect_timeout_seconds = 2\ntotal_timeout_seconds = 5\n\n[store]\npath = \"cli-store\"\n[mappings]\ndir = \"{}\"\n",
         token_file.display(),
-        ca_file.display()
+        ca_file.display(),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/mappings")
     );
     let path = dir.join("sp4n.toml");
     std::fs::write(&path, text).unwrap();

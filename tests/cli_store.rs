@@ -10,10 +10,11 @@ use std::path::Path;
 
 fn config(dir: &Path, env: &Env) -> std::path::PathBuf {
     let text = format!(
-        "[upstream]\nbase_url = \"{}\"\ntoken_file = \"{}\"\nca_file = \"{}\"\n\n[store]\npath = \"rb-store\"\n",
+        "[upstream]\nbase_url = \"{}\"\ntoken_file = \"{}\"\nca_file = \"{}\"\n\n[store]\npath = \"rb-store\"\n[mappings]\ndir = \"{}\"\n",
         env.sim.base_url(),
         env.sim.token_file().display(),
-        env.sim.ca_file().display()
+        env.sim.ca_file().display(),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/mappings")
     );
     let path = dir.join("sp4n.toml");
     std::fs::write(&path, text).unwrap();

@@ -13,11 +13,12 @@ use std::time::Duration;
 pub fn write_config(dir: &Path, env: &Env, page_size: u32) -> std::path::PathBuf {
     let up = env.sim.upstream_config();
     let text = format!(
-        "[upstream]\nbase_url = \"{}\"\ntoken_file = \"{}\"\nca_file = \"{}\"\npage_size = {page_size}\ntotal_timeout_seconds = 10\n\n[store]\npath = \"{}\"\n",
+        "[upstream]\nbase_url = \"{}\"\ntoken_file = \"{}\"\nca_file = \"{}\"\npage_size = {page_size}\ntotal_timeout_seconds = 10\n\n[store]\npath = \"{}\"\n[mappings]\ndir = \"{}\"\n",
         up.base_url.unwrap(),
         up.token_file.unwrap().display(),
         up.ca_file.unwrap().display(),
-        dir.join("crash-store").display()
+        dir.join("crash-store").display(),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/mappings")
     );
     let path = dir.join("sp4n.toml");
     std::fs::write(&path, text).unwrap();

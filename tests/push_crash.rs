@@ -89,11 +89,12 @@ async fn killed_pushes_resume_without_loss_or_double_application() {
     std::fs::write(
         &cfg,
         format!(
-            "[upstream]\nbase_url = \"{}\"\ntoken_file = \"{}\"\nca_file = \"{}\"\ntotal_timeout_seconds = 10\n\n[store]\npath = \"{}\"\n",
+            "[upstream]\nbase_url = \"{}\"\ntoken_file = \"{}\"\nca_file = \"{}\"\ntotal_timeout_seconds = 10\n\n[store]\npath = \"{}\"\n[mappings]\ndir = \"{}\"\n",
             up.base_url.unwrap(),
             up.token_file.unwrap().display(),
             up.ca_file.unwrap().display(),
-            store_path.display()
+            store_path.display(),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/mappings")
         ),
     )
     .unwrap();

@@ -19,8 +19,9 @@ use std::path::PathBuf;
 ///
 /// Fetch a page with curl (the token is the content of token_file):
 ///
+///   Q='<ambil sejak="2020-01-01T00:00:00+07:00" batas="5"/>'
 ///   curl --cacert ca.pem -H 'Content-Type: text/xml; charset=UTF-8' \
-///     --data "<lapor token=\"$(cat token)\"><ambil sejak=\"2020-01-01T00:00:00+07:00\" batas=\"5\"/></lapor>" \
+///     --data "<lapor token=\"$(cat token)\">$Q</lapor>" \
 ///     https://127.0.0.1:PORT/api/stream/getstream
 ///
 /// The control API (plain HTTP, loopback only): GET /truth (the whole world and how often

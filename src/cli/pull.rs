@@ -13,13 +13,13 @@ pub struct PullArgs {
     pub quiet: bool,
 }
 
-/// The router the CLI uses: the mapping files of `[mappings] dir`, or the last valid
-/// revision remembered in the store when an edit made them invalid (its errors are
-/// returned for the run report). Invalid files with no valid revision ever seen: exit 2.
-pub async fn router(
+/// The mappings in force: the files of `[mappings] dir`, or the last valid revision
+/// remembered in the store when an edit made them invalid (its errors are printed and kept
+/// in `rejected` for the run report). Invalid files with no valid revision ever seen: exit 2.
+pub async fn active_mappings(
     cfg: &crate::config::Config,
     store: &crate::store::Store,
-) -> Result<(Arc<dyn Router>, Option<Vec<crate::diag::Diagnostic>>), CliError> {
+) -> Result<crate::mapping::Active, CliError> {
     let dir = cfg.mappings.dir.clone();
     let active = store
         .run(move |s| crate::mapping::load_active(&dir, s))
@@ -44,6 +44,15 @@ pub async fn router(
             eprintln!("{d}\n");
         }
     }
+    Ok(active)
+}
+
+/// The router the CLI uses (see [`active_mappings`]), with the errors of a rejected edit.
+pub async fn router(
+    cfg: &crate::config::Config,
+    store: &crate::store::Store,
+) -> Result<(Arc<dyn Router>, Option<Vec<crate::diag::Diagnostic>>), CliError> {
+    let active = active_mappings(cfg, store).await?;
     Ok((
         Arc::new(crate::mapping::MappingRouter(active.mappings)),
         active.rejected,

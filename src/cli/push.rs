@@ -132,14 +132,10 @@ pub fn load_mappings(cfg: &Config) -> Result<Mappings, CliError> {
     }
 }
 
-/// Push options with the paused OPDs of the mapping files (when the folder exists).
-fn push_options(cfg: &Config) -> Result<PushOptions, CliError> {
-    let opts = PushOptions::from_config(cfg);
-    if cfg.mappings.dir.exists() {
-        Ok(opts.with_paused_from(&load_mappings(cfg)?))
-    } else {
-        Ok(opts)
-    }
+/// Push options with the paused OPDs of the mappings in force.
+async fn push_options(cfg: &Config, store: &crate::store::Store) -> Result<PushOptions, CliError> {
+    let active = super::pull::active_mappings(cfg, store).await?;
+    Ok(PushOptions::from_config(cfg).with_paused_from(&active.mappings))
 }
 
 fn client(cfg: &Config) -> Result<Client, CliError> {
@@ -154,8 +150,8 @@ fn client(cfg: &Config) -> Result<Client, CliError> {
 pub async fn run_push(ctx: &Ctx, _args: PushArgs) -> Result<i32, CliError> {
     let cfg = ctx.config()?;
     let client = client(&cfg)?;
-    let opts = push_options(&cfg)?;
     let store = ctx.open_store(&cfg).await?;
+    let opts = push_options(&cfg, &store).await?;
     let (report, pr) = crate::push::push(&store, &client, &opts).await?;
     print_run(ctx, &report, &pr)?;
     Ok(crate::pull::exit_code(&report))
@@ -166,9 +162,9 @@ pub async fn run_push(ctx: &Ctx, _args: PushArgs) -> Result<i32, CliError> {
 pub async fn run_sync(ctx: &Ctx, args: SyncArgs) -> Result<i32, CliError> {
     let cfg = ctx.config()?;
     let client = client(&cfg)?;
-    let opts = push_options(&cfg)?;
     let store = ctx.open_store(&cfg).await?;
     let (router, rejected) = super::pull::router(&cfg, &store).await?;
+    let opts = push_options(&cfg, &store).await?;
     let mut popts = crate::pull::PullOptions::from_config(Mode::Pull, &cfg);
     popts.progress = !args.quiet && !ctx.json;
     popts.notes = super::pull::rejected_notes(rejected.as_deref());

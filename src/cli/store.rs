@@ -70,12 +70,26 @@ pub fn export(store: &Store) -> Export {
     ex
 }
 
-fn sibling(path: &Path, suffix: &str) -> PathBuf {
+/// `<store><infix><stamp>[-n]<ext>` beside the store, a name not taken yet (two rebuilds
+/// within one second must not collide).
+fn sibling(path: &Path, infix: &str, stamp: &str, ext: &str) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "sp4n-store".into());
-    path.with_file_name(format!("{name}{suffix}"))
+    let mut n = 0;
+    loop {
+        let extra = if n == 0 {
+            String::new()
+        } else {
+            format!("-{n}")
+        };
+        let p = path.with_file_name(format!("{name}{infix}{stamp}{extra}{ext}"));
+        if !p.exists() {
+            return p;
+        }
+        n += 1;
+    }
 }
 
 async fn rebuild(ctx: &Ctx) -> Result<i32, CliError> {
@@ -92,7 +106,7 @@ async fn rebuild(ctx: &Ctx) -> Result<i32, CliError> {
             let ex = tokio::task::spawn_blocking(move || export(&old))
                 .await
                 .map_err(|e| CliError::new(EXIT_STORE, e.to_string()))?;
-            let file = sibling(&path, &format!(".export-{stamp}.json"));
+            let file = sibling(&path, ".export-", &stamp, ".json");
             let text = serde_json::to_string_pretty(&ex)
                 .map_err(|e| CliError::new(EXIT_STORE, e.to_string()))?;
             std::fs::write(&file, text).map_err(|e| {
@@ -114,7 +128,7 @@ async fn rebuild(ctx: &Ctx) -> Result<i32, CliError> {
         }
         Err(e) => format!("the old store could not be read ({e}); nothing could be exported"),
     };
-    let aside = sibling(&path, &format!(".damaged-{stamp}"));
+    let aside = sibling(&path, ".damaged-", &stamp, "");
     if path.exists() {
         std::fs::rename(&path, &aside).map_err(|e| {
             CliError::new(

@@ -32,7 +32,7 @@ pub const FORMAT_VERSION: u32 = 1;
 /// The file inside the store directory that records the format.
 pub const FORMAT_FILE: &str = "FORMAT";
 /// sled's page cache. Small on purpose: the pull streams, and the target is ≤ 64 MiB RSS.
-const CACHE_BYTES: u64 = 16 * 1024 * 1024;
+const CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
 const META_CURSOR: &[u8] = b"cursor";
 const META_MAPPING_REVISION: &[u8] = b"mapping_revision";
