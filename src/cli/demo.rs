@@ -1,6 +1,7 @@
 //! `sp4n demo`: the bundled simulator in-process on loopback TLS, a temporary store, one
-//! full pull, and a summary of what arrived (by status, topic, kapanewon and OPD), then
-//! what to try next. Needs no configuration file.
+//! full pull (routed complaints get a disposition queued), one push of those dispositions,
+//! and a summary of what arrived (by status, topic, kapanewon and OPD), what the platform
+//! applied, and whether anything is held or late, then what to try next. Needs no configuration file.
 
 use super::{CliError, Ctx, EXIT_STORE};
 use crate::pull::{Mode, PullOptions};
@@ -38,6 +39,8 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> Result<i32, CliError> {
     let mut opts = PullOptions::new(Mode::Pull);
     opts.page_size = 500;
     opts.progress = !ctx.json;
+    // Queue a disposition for every complaint a rule routes to an OPD.
+    opts.auto_dispose = true;
     let report = crate::pull::pull(
         &store,
         &client,
@@ -47,12 +50,29 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> Result<i32, CliError> {
         &opts,
     )
     .await?;
+    // Push the queued dispositions to the simulator, then count what it applied.
+    let pushed = crate::push::run(&store, &client, &crate::push::PushOptions::default()).await?;
+    let applied_upstream = sim.ground_truth().writes_applied.len();
     let all = store
         .run(|s| s.list_complaints(&Default::default()))
         .await?;
     let summary = Summary::of(&all);
+    let now = chrono::Utc::now();
+    let (cal, _) = super::report::load_calendar(std::path::Path::new("mappings"));
+    let names = crate::mapping::embedded();
+    let rows = store
+        .run(move |s| super::report::rows(s, &names, &cal, now))
+        .await?;
+    let coord = crate::report::Report::build(&rows, Default::default(), now);
+    let held = store.run(|s| s.held_count()).await?;
     if ctx.json {
-        ctx.print_json(&serde_json::json!({ "run": report, "summary": summary }))?;
+        ctx.print_json(&serde_json::json!({
+            "run": report,
+            "push": pushed,
+            "applied_upstream": applied_upstream,
+            "summary": summary,
+            "overdue": coord.overdue.len(),
+        }))?;
     } else {
         println!(
             "Simulator: {} (seed {}, {} complaints), store: {}",
@@ -63,6 +83,29 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> Result<i32, CliError> {
         );
         println!("{}", super::pull::summary(&report));
         print!("{}", summary.render());
+        println!(
+            "\nPushed: {} disposition(s) confirmed by the platform, {} applied upstream (simulator ground truth), {} held, {} deferred",
+            pushed.done(),
+            applied_upstream,
+            pushed.held,
+            pushed.deferred
+        );
+        println!(
+            "\nIs it healthy? {}",
+            if held == 0 && report.set_aside == 0 {
+                "yes: nothing held, nothing set aside (`sp4n status` shows this for a real store)"
+            } else {
+                "needs a person: see `sp4n outbox list --held` and `sp4n quarantine list`"
+            }
+        );
+        println!(
+            "Who is late? {} overdue of {} (`sp4n report` lists them per OPD with LAPOR! links)",
+            coord.overdue.len(),
+            coord.total.received
+        );
+        for o in coord.overdue.iter().take(3) {
+            println!("  {} {} {}", o.opd, o.clock, o.link);
+        }
         println!(
             "\nWhat to try next:\n  sp4n --help                       every command, with examples\n  sp4n-sim --help                   run the simulator on its own and point sp4n.toml at it\n  sp4n pull / sp4n reconcile        against your configured platform (sp4n.toml)\n  sp4n complaints list --status proses --kapanewon 34.01.02\n  sp4n complaints show ID --reveal-reporter"
         );

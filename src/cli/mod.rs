@@ -12,7 +12,10 @@ mod mappings;
 mod pull;
 mod push;
 mod quarantine;
+mod report;
+mod run;
 mod serve;
+mod status;
 mod store;
 mod token;
 mod triage;
@@ -72,6 +75,9 @@ pub struct Cli {
     /// Print reports as JSON instead of a short summary.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Log format on stderr: human-readable text, or JSON lines for log shippers.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -134,12 +140,39 @@ pub enum Command {
     /// The triage desk (ADMIN): list waiting complaints, assign one to an OPD.
     #[command(subcommand)]
     Triage(triage::TriageCmd),
+
+    /// The agent: run the [schedule] jobs, serve /healthz and /metrics, until SIGTERM.
+    #[command(after_help = format!("Example:\n  sp4n run --log-format json\n\n{EXIT_CODES_HELP}"))]
+    Run(run::RunArgs),
+    /// Is it healthy? Jobs, outbox, set-aside items, mappings, store (works beside a running agent).
+    #[command(
+        after_help = "Example:\n  sp4n status --json\n\nExit codes: 0 healthy, 1 something needs a person, 2 configuration, 5 store"
+    )]
+    Status(status::StatusArgs),
+    /// Who is late? Per OPD figures and the overdue list with LAPOR! links (Bahasa Indonesia).
+    #[command(
+        after_help = "Example:\n  sp4n report --format csv --csv-style semicolon --from 2026-01-01 > laporan.csv"
+    )]
+    Report(report::ReportArgs),
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    // The agent logs what it does; one-shot commands only warnings.
+    let level = if matches!(cli.command, Command::Run(_)) {
+        "info"
+    } else {
+        "warn"
+    };
+    init_tracing(cli.log_format, level);
     let code = match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -150,13 +183,17 @@ pub fn main() -> ExitCode {
     ExitCode::from(code.clamp(0, 255) as u8)
 }
 
-fn init_tracing() {
+fn init_tracing(format: LogFormat, level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SP4N_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
 }
 
 /// Parses `args` and runs the command (used by `main` and tests).
@@ -188,12 +225,15 @@ async fn dispatch(ctx: &Ctx, cmd: Command) -> Result<i32, CliError> {
         Command::Dispose(a) => push::run_dispose(ctx, a).await,
         Command::Submit(a) => push::run_submit(ctx, a).await,
 
-        Command::Serve(a) => serve::run(ctx, a).await,
-        Command::Token(c) => token::run(ctx, c).await,
-
         Command::Mappings(c) => mappings::run(ctx, c).await,
         Command::Reroute(a) => mappings::run_reroute(ctx, a).await,
         Command::Triage(c) => triage::run(ctx, c).await,
+
+        Command::Run(a) => run::run(ctx, a).await,
+        Command::Status(a) => status::run(ctx, a).await,
+        Command::Report(a) => report::run(ctx, a).await,
+        Command::Serve(a) => serve::run(ctx, a).await,
+        Command::Token(c) => token::run(ctx, c).await,
     }
 }
 

@@ -1,0 +1,162 @@
+//! `sp4n report`: the coordinators' report (per OPD, and the overdue list with LAPOR!
+//! links) over the store's complaints and the working-day calendar of the mapping folder.
+//!
+//! The rows hold no reporter identity and no complaint text (see [`crate::report`]); a
+//! calendar year the clocks need but `calendar.toml` lacks is a warning in the report.
+
+use super::{CliError, Ctx, EXIT_CONFIG, EXIT_STORE};
+use crate::config::Config;
+use crate::mapping::Mappings;
+use crate::report::{CsvStyle, Period, Report, ReportRow};
+use crate::sla::Calendar;
+use crate::store::{Store, StoreError};
+use chrono::{DateTime, NaiveDate, Utc};
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Style {
+    Comma,
+    Semicolon,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Output format (`--json` is the same as `--format json`).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Only complaints first seen on or after this WIB date (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: Option<NaiveDate>,
+    /// Only complaints first seen on or before this WIB date (YYYY-MM-DD).
+    #[arg(long)]
+    pub to: Option<NaiveDate>,
+    /// CSV delimiter: comma (RFC 4180) or semicolon (Excel in the Indonesian locale).
+    #[arg(long, value_enum, default_value_t = Style::Comma)]
+    pub csv_style: Style,
+    /// Report as of this moment instead of now (RFC 3339; for reproducible reports).
+    #[arg(long, hide = true)]
+    pub now: Option<DateTime<Utc>>,
+}
+
+/// The calendar of `[mappings] dir`/calendar.toml. An unreadable or invalid calendar
+/// falls back to weekends only, with the reason returned as a warning.
+pub fn load_calendar(dir: &Path) -> (Calendar, Option<String>) {
+    let path = dir.join("calendar.toml");
+    match Calendar::load(&path) {
+        Ok((cal, _)) => (cal, None),
+        Err(d) => (
+            Calendar::weekends_only(crate::model::WIB),
+            Some(format!(
+                "{}: {} (clocks count weekends only)",
+                path.display(),
+                d.first().map(|d| d.message.as_str()).unwrap_or("invalid")
+            )),
+        ),
+    }
+}
+
+/// The OPD names: the mapping files when valid, else the bundled ones.
+fn mappings_for_names(dir: &Path) -> Mappings {
+    Mappings::load(dir)
+        .map(|(m, _)| m)
+        .unwrap_or_else(|_| crate::mapping::embedded())
+}
+
+/// The report rows of every stored complaint at `now`.
+pub fn rows(
+    s: &Store,
+    names: &Mappings,
+    cal: &Calendar,
+    now: DateTime<Utc>,
+) -> Result<Vec<ReportRow>, StoreError> {
+    let all = s.list_complaints(&Default::default())?;
+    Ok(all
+        .iter()
+        .map(|rec| {
+            let c = &rec.complaint;
+            let code = rec.opd();
+            let name = names
+                .opd(code)
+                .map(|o| o.name.clone())
+                .unwrap_or_else(|| code.to_string());
+            let kapanewon = c
+                .lokasi
+                .as_ref()
+                .map(|l| l.name.rsplit(", ").next().unwrap_or(&l.name).to_string());
+            ReportRow::from_complaint(
+                c,
+                rec.first_seen,
+                rec.disposed_at,
+                (code, &name),
+                kapanewon,
+                cal,
+                now,
+            )
+        })
+        .collect())
+}
+
+/// Builds the report over the store.
+pub fn build(
+    s: &Store,
+    cfg: &Config,
+    period: Period,
+    now: DateTime<Utc>,
+) -> Result<Report, StoreError> {
+    let (cal, _) = load_calendar(&cfg.mappings.dir);
+    let names = mappings_for_names(&cfg.mappings.dir);
+    let rows = rows(s, &names, &cal, now)?;
+    let mut r = Report::build(&rows, period, now);
+    r.warn_uncovered_years(cal.missing_years_near(now));
+    Ok(r)
+}
+
+pub async fn run(ctx: &Ctx, args: ReportArgs) -> Result<i32, CliError> {
+    let cfg = ctx.config()?;
+    if let (Some(f), Some(t)) = (args.from, args.to)
+        && f > t
+    {
+        return Err(CliError::new(
+            EXIT_CONFIG,
+            format!("--from {f} is after --to {t}; swap them"),
+        ));
+    }
+    let store = ctx.open_store(&cfg).await?;
+    let period = Period {
+        from: args.from,
+        to: args.to,
+    };
+    let now = args.now.unwrap_or_else(Utc::now);
+    let (_, cal_warning) = load_calendar(&cfg.mappings.dir);
+    if let Some(w) = &cal_warning {
+        eprintln!("warning: {w}");
+    }
+    let report = store
+        .run(move |s| build(s, &cfg, period, now))
+        .await
+        .map_err(CliError::from)?;
+    let format = if ctx.json { Format::Json } else { args.format };
+    let style = match args.csv_style {
+        Style::Comma => CsvStyle::Comma,
+        Style::Semicolon => CsvStyle::Semicolon,
+    };
+    let out = match format {
+        Format::Text => crate::report::render_text(&report),
+        Format::Json => crate::report::render_json(&report),
+        Format::Csv => crate::report::render_csv(&report, style),
+    };
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(out.as_bytes())
+        .and_then(|_| stdout.flush())
+        .map_err(|e| CliError::new(EXIT_STORE, format!("cannot write the report: {e}")))?;
+    Ok(0)
+}

@@ -1,0 +1,252 @@
+//! `sp4n status`: is the connector healthy? Each job's last run and next fire, the
+//! cursor, the outbox (depth and held entries), set-aside items, the mapping revision and
+//! whether the files on disk are valid, the store's size.
+//!
+//! Works whether or not an agent runs. The store admits one process at a time, so a
+//! running `sp4n run` publishes its snapshot to `<store>/agent-status.json` (written
+//! atomically at start and after every job); when the store is locked, `status` prints
+//! that file with the agent's PID. Otherwise it opens the store and builds the snapshot
+//! itself, with next fire times computed from `[schedule]`.
+
+use super::{CliError, Ctx, EXIT_STORE};
+use crate::config::Config;
+use crate::mapping::Mappings;
+use crate::report::status::{
+    AgentInfo, HeldEntry, JobView, MappingsView, OutboxView, SetAsideItem, SetAsideView,
+    StatusSnapshot, StoreView,
+};
+use crate::schedule::{JobOutcome, RunRecord};
+use crate::store::{OutboxState, RunOutcome, Store, StoreError};
+use chrono::{DateTime, Utc};
+use std::path::Path;
+
+/// The file a running agent publishes its status to, inside the store directory.
+pub const AGENT_STATUS_FILE: &str = "agent-status.json";
+
+/// How many set-aside items the snapshot lists.
+const RECENT_SET_ASIDE: usize = 5;
+
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// Status as of this moment instead of now (RFC 3339; for reproducible output).
+    #[arg(long, hide = true)]
+    pub now: Option<DateTime<Utc>>,
+}
+
+/// The mapping files and calendar on disk, against the revision the store routes with.
+pub fn mappings_view(dir: &Path, active: Option<String>, now: DateTime<Utc>) -> MappingsView {
+    let mut v = MappingsView {
+        active_revision: active.clone(),
+        ..Default::default()
+    };
+    match Mappings::load(dir) {
+        Ok((m, _)) => {
+            v.files_valid = true;
+            if active.as_deref() != Some(m.revision()) {
+                v.disk_revision = Some(m.revision().to_string());
+            }
+        }
+        Err(d) => {
+            v.files_valid = false;
+            v.errors = d
+                .iter()
+                .filter(|d| d.severity == crate::diag::Severity::Error)
+                .map(|d| {
+                    format!(
+                        "{}:{}:{}: {}",
+                        d.file.display(),
+                        d.line,
+                        d.column,
+                        d.message.lines().next().unwrap_or("")
+                    )
+                })
+                .collect();
+        }
+    }
+    let (cal, warning) = super::report::load_calendar(dir);
+    if let Some(w) = warning {
+        v.files_valid = false;
+        v.errors.push(w);
+    }
+    v.calendar_years = cal.years().collect();
+    v.calendar_missing_years = cal.missing_years_near(now);
+    v
+}
+
+/// A stored job run as the scheduler's record of it.
+fn record_of(run: &crate::store::JobRun) -> RunRecord {
+    let outcome = match run.outcome {
+        Some(RunOutcome::Ok) => JobOutcome::Ok {
+            summary: "ok".into(),
+        },
+        Some(RunOutcome::Partial) => JobOutcome::Ok {
+            summary: "partial".into(),
+        },
+        Some(RunOutcome::Retry) => JobOutcome::Failed {
+            error: "the platform was unavailable; retried on the next run".into(),
+        },
+        Some(RunOutcome::TokenRefused) => JobOutcome::Failed {
+            error: "the platform refused the token".into(),
+        },
+        Some(RunOutcome::Failed) => JobOutcome::Failed {
+            error: "failed".into(),
+        },
+        None => JobOutcome::Interrupted,
+    };
+    RunRecord {
+        scheduled_for: run.started,
+        started: run.started,
+        finished: run.finished.unwrap_or(run.started),
+        outcome,
+    }
+}
+
+/// The status snapshot of an open store. `jobs`: the agent's own view of its scheduler;
+/// `None` computes next fires from `[schedule]` and last runs from the store.
+pub fn snapshot(
+    s: &Store,
+    cfg: &Config,
+    jobs: Option<Vec<JobView>>,
+    agent: Option<AgentInfo>,
+    now: DateTime<Utc>,
+) -> Result<StatusSnapshot, StoreError> {
+    let jobs = match jobs {
+        Some(j) => j,
+        None => {
+            let mut jobs = crate::report::status::jobs_from_config(&cfg.schedule, now);
+            for j in &mut jobs {
+                if let Some(run) = s.job_run(&j.name)? {
+                    let rec = record_of(&run);
+                    if matches!(rec.outcome, JobOutcome::Ok { .. }) {
+                        j.last_success = Some(rec.finished);
+                    }
+                    j.last_run = Some(rec);
+                }
+            }
+            jobs
+        }
+    };
+    let unfinished = s.outbox_unfinished()?;
+    let held = unfinished
+        .iter()
+        .filter_map(|e| match &e.state {
+            OutboxState::Held { reason, .. } => Some(HeldEntry {
+                tracking_id: e.tracking_id.unwrap_or_default(),
+                action: e.request.action.kind().to_string(),
+                reason: reason.clone(),
+                since: e.requested_at,
+            }),
+            _ => None,
+        })
+        .collect();
+    let quarantined = s.quarantined()?;
+    let recent = quarantined
+        .iter()
+        .rev()
+        .take(RECENT_SET_ASIDE)
+        .map(|q| SetAsideItem {
+            tracking_id: q.tracking_id,
+            reason: q.reason.clone(),
+            at: q.at,
+        })
+        .collect();
+    Ok(StatusSnapshot {
+        generated_at: now,
+        agent,
+        jobs,
+        cursor: s.cursor()?,
+        outbox: OutboxView {
+            depth: unfinished.len() as u64,
+            held,
+            oldest_queued: unfinished.iter().map(|e| e.requested_at).min(),
+        },
+        set_aside: SetAsideView {
+            count: quarantined.len() as u64,
+            recent,
+        },
+        mappings: mappings_view(&cfg.mappings.dir, s.mapping_revision()?, now),
+        store: StoreView {
+            path: s.path().to_path_buf(),
+            size_bytes: s.size_on_disk()?,
+            complaints: s.complaint_count() as u64,
+        },
+    })
+}
+
+/// What the agent publishes: the snapshot rendered both ways, so that `status` can print
+/// it without opening the locked store.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Published {
+    pub pid: u32,
+    pub text: String,
+    pub json: serde_json::Value,
+}
+
+/// Writes the agent's snapshot to the store directory (temporary file, then rename).
+pub fn publish(dir: &Path, snap: &StatusSnapshot) -> std::io::Result<()> {
+    let json: serde_json::Value =
+        serde_json::from_str(&crate::report::status::render_json(snap)).unwrap_or_default();
+    let p = Published {
+        pid: std::process::id(),
+        text: crate::report::status::render_text(snap),
+        json,
+    };
+    let tmp = dir.join(format!("{AGENT_STATUS_FILE}.tmp"));
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&p).unwrap_or_default())?;
+    std::fs::rename(&tmp, dir.join(AGENT_STATUS_FILE))
+}
+
+pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<i32, CliError> {
+    let cfg = ctx.config()?;
+    let now = args.now.unwrap_or_else(Utc::now);
+    let path = cfg.store_path();
+    let store = match super::open_store(&path).await {
+        Ok(s) => s,
+        Err(e) => {
+            let locked = std::fs::read_to_string(path.join("LOCK"))
+                .ok()
+                .and_then(|t| t.trim().parse::<u32>().ok());
+            let published = std::fs::read(path.join(AGENT_STATUS_FILE))
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Published>(&b).ok());
+            return match (e.code, published) {
+                (EXIT_STORE, Some(p)) if locked.is_some() => {
+                    if ctx.json {
+                        ctx.print_json(&p.json)?;
+                    } else {
+                        println!(
+                            "(published by the running agent, PID {}; the store is in use)",
+                            p.pid
+                        );
+                        print!("{}", p.text);
+                    }
+                    Ok(status_code(&p.json))
+                }
+                _ => Err(e),
+            };
+        }
+    };
+    let c = cfg.clone();
+    let snap = store
+        .run(move |s| snapshot(s, &c, None, None, now))
+        .await
+        .map_err(CliError::from)?;
+    if ctx.json {
+        println!("{}", crate::report::status::render_json(&snap));
+    } else {
+        print!("{}", crate::report::status::render_text(&snap));
+    }
+    Ok(if snap.problems().is_empty() { 0 } else { 1 })
+}
+
+fn status_code(json: &serde_json::Value) -> i32 {
+    if json
+        .get("healthy")
+        .and_then(|h| h.as_bool())
+        .unwrap_or(false)
+    {
+        0
+    } else {
+        1
+    }
+}
