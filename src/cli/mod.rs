@@ -84,62 +84,20 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Start a bundled simulator, pull from it into a temporary store, print a summary.
+    Demo(demo::DemoArgs),
+    /// One full cycle: pull (and route), then push; one report of both.
+    #[command(after_help = format!("Example:\n  sp4n sync\n\n{EXIT_CODES_HELP}"))]
+    Sync(push::SyncArgs),
     /// Fetch complaints that changed since the last pull.
     #[command(after_help = format!("Example:\n  sp4n pull --json\n\n{EXIT_CODES_HELP}"))]
     Pull(pull::PullArgs),
     /// Re-read the whole stream, repair anything missed, notice complaints that left.
     #[command(after_help = format!("Example:\n  sp4n reconcile\n\n{EXIT_CODES_HELP}"))]
     Reconcile(pull::PullArgs),
-    /// List and show stored complaints.
-    #[command(subcommand)]
-    Complaints(complaints::ComplaintsCmd),
-    /// Store maintenance.
-    #[command(subcommand)]
-    Store(store::StoreCmd),
-    /// Items set aside during runs (unreadable pages or complaints).
-    #[command(subcommand)]
-    Quarantine(quarantine::QuarantineCmd),
-    /// Serve the local HTTP API (JSON under /api/v1) until Ctrl-C.
-    Serve(serve::ServeArgs),
-    /// API tokens: create (printed once), list, revoke.
-    #[command(subcommand)]
-    Token(token::TokenCmd),
-    /// Start a bundled simulator, pull from it into a temporary store, print a summary.
-    Demo(demo::DemoArgs),
     /// Send queued dispositions, follow-ups, status changes and new complaints upstream.
     #[command(after_help = format!("Example:\n  sp4n push --json\n\n{EXIT_CODES_HELP}"))]
     Push(push::PushArgs),
-    /// One full cycle: pull (and route), then push; one report of both.
-    #[command(after_help = format!("Example:\n  sp4n sync\n\n{EXIT_CODES_HELP}"))]
-    Sync(push::SyncArgs),
-    /// Queued writes: list them, retry or discard held ones.
-    #[command(subcommand)]
-    Outbox(push::OutboxCmd),
-    /// Queue a follow-up by the OPD a complaint is routed to.
-    #[command(
-        after_help = "Example:\n  sp4n followup 1916449 --opd DPUPKP --text \"Lubang jalan sudah ditambal.\""
-    )]
-    Followup(push::FollowupArgs),
-    /// Queue a status change (selesai, ditunda, bukan_wewenang).
-    #[command(
-        after_help = "Example:\n  sp4n set-status 1916449 selesai --reason \"Perbaikan selesai dan sudah dicek.\""
-    )]
-    SetStatus(push::SetStatusArgs),
-    /// Queue a disposition of a complaint to an OPD.
-    #[command(after_help = "Example:\n  sp4n dispose 1916449 DPUPKP")]
-    Dispose(push::DisposeArgs),
-    /// Queue a complaint received through a local channel (sent with addstream).
-    #[command(after_help = "Example:\n  sp4n submit --file fixtures/submit-example.toml")]
-    Submit(push::SubmitArgs),
-    /// Check, explain and preview the mapping files (opd.toml, rules, calendar.toml).
-    #[command(subcommand)]
-    Mappings(mappings::MappingsCmd),
-    /// Route stored complaints again with the mappings in force, recording who moved them.
-    #[command(after_help = mappings::REROUTE_HELP)]
-    Reroute(mappings::RerouteArgs),
-    /// The triage desk (ADMIN): list waiting complaints, assign one to an OPD.
-    #[command(subcommand)]
-    Triage(triage::TriageCmd),
 
     /// The agent: run the [schedule] jobs, serve /healthz and /metrics, until SIGTERM.
     #[command(after_help = format!("Example:\n  sp4n run --log-format json\n\n{EXIT_CODES_HELP}"))]
@@ -154,6 +112,48 @@ pub enum Command {
         after_help = "Example:\n  sp4n report --format csv --csv-style semicolon --from 2026-01-01 > laporan.csv"
     )]
     Report(report::ReportArgs),
+    /// List and show stored complaints.
+    #[command(subcommand)]
+    Complaints(complaints::ComplaintsCmd),
+    /// The triage desk (ADMIN): list waiting complaints, assign one to an OPD.
+    #[command(subcommand)]
+    Triage(triage::TriageCmd),
+    /// Check, explain and preview the mapping files (opd.toml, rules, calendar.toml).
+    #[command(subcommand)]
+    Mappings(mappings::MappingsCmd),
+    /// Route stored complaints again with the mappings in force, recording who moved them.
+    #[command(after_help = mappings::REROUTE_HELP)]
+    Reroute(mappings::RerouteArgs),
+    /// Queue a disposition of a complaint to an OPD.
+    #[command(after_help = "Example:\n  sp4n dispose 1916449 DPUPKP")]
+    Dispose(push::DisposeArgs),
+    /// Queue a follow-up by the OPD a complaint is routed to.
+    #[command(
+        after_help = "Example:\n  sp4n followup 1916449 --opd DPUPKP --text \"Lubang jalan sudah ditambal.\""
+    )]
+    Followup(push::FollowupArgs),
+    /// Queue a status change (selesai, ditunda, bukan_wewenang).
+    #[command(
+        after_help = "Example:\n  sp4n set-status 1916449 selesai --reason \"Perbaikan selesai dan sudah dicek.\""
+    )]
+    SetStatus(push::SetStatusArgs),
+    /// Queue a complaint received through a local channel (sent with addstream).
+    #[command(after_help = "Example:\n  sp4n submit --file fixtures/submit-example.toml")]
+    Submit(push::SubmitArgs),
+    /// Queued writes: list them, retry or discard held ones.
+    #[command(subcommand)]
+    Outbox(push::OutboxCmd),
+    /// Items set aside during runs (unreadable pages or complaints).
+    #[command(subcommand)]
+    Quarantine(quarantine::QuarantineCmd),
+    /// Serve the local HTTP API (JSON under /api/v1) until Ctrl-C.
+    Serve(serve::ServeArgs),
+    /// API tokens: create (printed once), list, revoke.
+    #[command(subcommand)]
+    Token(token::TokenCmd),
+    /// Store maintenance.
+    #[command(subcommand)]
+    Store(store::StoreCmd),
 }
 
 /// How logs are written.
