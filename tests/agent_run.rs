@@ -10,6 +10,9 @@ use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStderr, Command};
 
+mod cli_support;
+use cli_support::sp4n;
+
 struct Env {
     dir: tempfile::TempDir,
     sim: SimHandle,
@@ -45,16 +48,6 @@ fn config(env: &Env, extra: &str, schedule: &str) -> PathBuf {
 
 fn store_path(env: &Env) -> PathBuf {
     env.dir.path().join("store")
-}
-
-async fn sp4n(cfg: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_sp4n"))
-        .arg("--config")
-        .arg(cfg)
-        .args(args)
-        .output()
-        .await
-        .unwrap()
 }
 
 struct Agent {

@@ -9,6 +9,9 @@ use sp4n::sim::Faults;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+mod cli_support;
+use cli_support::sp4n;
+
 fn config(dir: &Path, base_url: &str, token_file: &Path, ca_file: &Path) -> PathBuf {
     let text = format!(
         "[upstream]\nbase_url = \"{base_url}\"\ntoken_file = \"{}\"\nca_file = \"{}\"\nconnect_timeout_seconds = 2\ntotal_timeout_seconds = 5\n\n[store]\npath = \"cli-store\"\n[mappings]\ndir = \"{}\"\n",
@@ -19,16 +22,6 @@ fn config(dir: &Path, base_url: &str, token_file: &Path, ca_file: &Path) -> Path
     let path = dir.join("sp4n.toml");
     std::fs::write(&path, text).unwrap();
     path
-}
-
-async fn sp4n(cfg: &Path, args: &[&str]) -> Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_sp4n"))
-        .arg("--config")
-        .arg(cfg)
-        .args(args)
-        .output()
-        .await
-        .unwrap()
 }
 
 fn text(o: &Output) -> String {

@@ -8,6 +8,9 @@ use sp4n::store::{NewOutboxEntry, Store, new_ref};
 use sp4n::upstream::{WriteAction, WriteRequest};
 use std::path::Path;
 
+mod cli_support;
+use cli_support::sp4n;
+
 fn config(dir: &Path, env: &Env) -> std::path::PathBuf {
     let text = format!(
         "[upstream]\nbase_url = \"{}\"\ntoken_file = \"{}\"\nca_file = \"{}\"\n\n[store]\npath = \"rb-store\"\n[mappings]\ndir = \"{}\"\n",
@@ -19,16 +22,6 @@ fn config(dir: &Path, env: &Env) -> std::path::PathBuf {
     let path = dir.join("sp4n.toml");
     std::fs::write(&path, text).unwrap();
     path
-}
-
-async fn sp4n(cfg: &Path, args: &[&str]) -> std::process::Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_sp4n"))
-        .arg("--config")
-        .arg(cfg)
-        .args(args)
-        .output()
-        .await
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

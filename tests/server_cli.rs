@@ -3,8 +3,11 @@
 //! stops the server cleanly, and a revoked token is refused.
 
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, BufReader};
+
+mod cli_support;
+use cli_support::sp4n;
 
 fn config(dir: &Path) -> PathBuf {
     let token_file = dir.join("upstream.token");
@@ -17,16 +20,6 @@ fn config(dir: &Path) -> PathBuf {
     let path = dir.join("sp4n.toml");
     std::fs::write(&path, text).unwrap();
     path
-}
-
-async fn sp4n(cfg: &Path, args: &[&str]) -> Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_sp4n"))
-        .arg("--config")
-        .arg(cfg)
-        .args(args)
-        .output()
-        .await
-        .unwrap()
 }
 
 /// Starts `sp4n serve` on a free port; returns the child and the API's base URL once the

@@ -104,15 +104,20 @@ pub fn print_report(ctx: &Ctx, r: &RunReport) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The short human summary of a run.
-pub fn summary(r: &RunReport) -> String {
-    let hasil = match r.outcome {
+/// How a run ended, in the administrators' words.
+pub fn outcome_label(o: Option<RunOutcome>) -> &'static str {
+    match o {
         Some(RunOutcome::Ok) => "berhasil",
         Some(RunOutcome::Partial) => "selesai sebagian",
         Some(RunOutcome::Retry) => "gagal sementara, akan dicoba lagi",
         Some(RunOutcome::TokenRefused) => "token ditolak platform",
         Some(RunOutcome::Failed) | None => "gagal",
-    };
+    }
+}
+
+/// The short human summary of a run.
+pub fn summary(r: &RunReport) -> String {
+    let hasil = outcome_label(r.outcome);
     let fmt_key = |k: &Option<crate::model::StreamKey>| {
         k.map(|k| k.to_string()).unwrap_or_else(|| "-".into())
     };

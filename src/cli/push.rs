@@ -225,13 +225,7 @@ fn print_run(ctx: &Ctx, r: &RunReport, p: &PushReport) -> Result<(), CliError> {
     if r.job == "sync" {
         println!("{}", super::pull::summary(r));
     } else {
-        let hasil = match r.outcome {
-            Some(RunOutcome::Ok) => "berhasil",
-            Some(RunOutcome::Partial) => "selesai sebagian",
-            Some(RunOutcome::Retry) => "gagal sementara, akan dicoba lagi",
-            Some(RunOutcome::TokenRefused) => "token ditolak platform",
-            Some(RunOutcome::Failed) | None => "gagal",
-        };
+        let hasil = super::pull::outcome_label(r.outcome);
         println!("push: {hasil}");
         for line in &r.problems {
             println!("  masalah: {line}");
