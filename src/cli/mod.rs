@@ -42,8 +42,9 @@ pub const EXIT_STORE: i32 = 5;
 const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success
-  1  finished, but items were set aside (see `sp4n quarantine list`) or held
-  2  configuration or mapping error
+  1  finished, but items were set aside (see `sp4n quarantine list`), held (see
+     `sp4n outbox list --held`) or left to retry later
+  2  configuration or mapping error, or input refused (nothing was queued)
   3  the platform refused the token
   4  the platform was unavailable and nothing could be done
   5  store error (locked by another process, damaged, other format version)";
