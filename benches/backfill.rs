@@ -5,6 +5,12 @@
 //! everything stored and nothing new (in-process, and as a whole `sp4n pull` process).
 //!
 //! Run: `cargo bench --bench backfill` (env BENCH_COMPLAINTS, BENCH_PAGE_SIZE, BENCH_WRAP).
+//!
+//! Peak memory is measured with care: Linux records a child's peak RSS from the memory
+//! of the process it was spawned from, so a child spawned by this benchmark (which holds
+//! the simulator's whole world) would report this process's size. The benchmark therefore
+//! re-executes itself as a small measuring parent (`BENCH_MEASURE_CHILD`) that spawns
+//! `sp4n` and reports that child's own rusage (`wait4`).
 
 #[path = "fetch_baseline.rs"]
 #[allow(dead_code)]
@@ -28,18 +34,45 @@ fn dir_size(p: &Path) -> u64 {
     total
 }
 
-fn children_usage() -> libc::rusage {
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage fills the struct we own.
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) };
-    ru
-}
-
 fn secs(t: libc::timeval) -> f64 {
     t.tv_sec as f64 + t.tv_usec as f64 / 1e6
 }
 
+/// The measuring parent: runs its arguments as a command, waits for it with `wait4` and
+/// writes `maxrss_kib user_s system_s` to the file named by `BENCH_MEASURE_CHILD`.
+/// Exits with the child's exit code.
+fn measure_child(report: &str) -> ! {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let child = std::process::Command::new(&args[0])
+        .args(&args[1..])
+        .spawn()
+        .expect("spawn the measured command");
+    let mut status = 0;
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: wait4 on our own child, filling structs we own.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut ru) };
+    assert!(pid > 0, "wait4 failed");
+    std::fs::write(
+        report,
+        format!(
+            "{} {} {}",
+            ru.ru_maxrss,
+            secs(ru.ru_utime),
+            secs(ru.ru_stime)
+        ),
+    )
+    .unwrap();
+    std::process::exit(if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        1
+    });
+}
+
 fn main() {
+    if let Ok(report) = std::env::var("BENCH_MEASURE_CHILD") {
+        measure_child(&report);
+    }
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let n = fetch_baseline::complaints();
@@ -73,22 +106,19 @@ fn main() {
             ),
         )
         .unwrap();
+        let usage_file = dir.path().join("usage");
         let run = |args: &'static [&'static str]| {
             let cfg = cfg.clone();
+            let usage_file = usage_file.clone();
             async move {
                 let t = Instant::now();
                 // BENCH_WRAP runs the binary under a tool, e.g.
                 // BENCH_WRAP="valgrind --tool=massif --massif-out-file=/tmp/massif.out".
                 let wrap = std::env::var("BENCH_WRAP").unwrap_or_default();
-                let mut words = wrap.split_whitespace();
-                let mut cmd = match words.next() {
-                    Some(tool) => {
-                        let mut c = tokio::process::Command::new(tool);
-                        c.args(words).arg(env!("CARGO_BIN_EXE_sp4n"));
-                        c
-                    }
-                    None => tokio::process::Command::new(env!("CARGO_BIN_EXE_sp4n")),
-                };
+                let words = wrap.split_whitespace();
+                let mut cmd = tokio::process::Command::new(std::env::current_exe().unwrap());
+                cmd.env("BENCH_MEASURE_CHILD", &usage_file);
+                cmd.args(words).arg(env!("CARGO_BIN_EXE_sp4n"));
                 let out = cmd
                     .arg("--config")
                     .arg(&cfg)
@@ -101,8 +131,9 @@ fn main() {
             }
         };
         let took = run(&["pull", "--quiet"]).await;
-        let ru = children_usage();
-        let rss_kib = ru.ru_maxrss;
+        let usage = std::fs::read_to_string(&usage_file).unwrap();
+        let usage: Vec<f64> = usage.split(' ').map(|w| w.parse().unwrap()).collect();
+        let (rss_kib, user_s, system_s) = (usage[0], usage[1], usage[2]);
         let size = dir_size(&store_path);
         println!(
             "backfill: {n} complaints in {:.2} s = {:.0} complaints/s; {:.2}x the baseline",
@@ -112,12 +143,11 @@ fn main() {
         );
         println!(
             "CPU time of `sp4n pull`: {:.2} s user + {:.2} s system (load does not distort it)",
-            secs(ru.ru_utime),
-            secs(ru.ru_stime)
+            user_s, system_s
         );
         println!(
             "peak RSS of `sp4n pull`: {:.1} MiB (target <= 64 MiB)",
-            rss_kib as f64 / 1024.0
+            rss_kib / 1024.0
         );
         println!(
             "store on disk: {:.1} MiB = {:.2}x the raw XML (target <= 3x)",

@@ -1,4 +1,5 @@
-//! `sp4n store rebuild`: recovery from a damaged store.
+//! `sp4n store rebuild`: recovery from a damaged store; `sp4n store compact`: reclaims
+//! the room superseded complaint records take in the value log.
 //!
 //! Moves the store aside (never deletes it), exports first what exists only locally —
 //! unfinished outbox entries, routing decisions, triage notes — to a JSON file when the old
@@ -17,12 +18,57 @@ pub enum StoreCmd {
         after_help = "Example:\n  sp4n store rebuild\n\nThe old store is kept as <store>.damaged-<time>; the export is <store>.export-<time>.json."
     )]
     Rebuild,
+    /// Reclaim the room of superseded complaint records now.
+    #[command(
+        after_help = "Example:\n  sp4n store compact\n\nPulls compact on their own when superseded records outgrow the live ones (and take 32 MiB); this command does it at once. Safe to interrupt: the store stays readable."
+    )]
+    Compact,
 }
 
 pub async fn run(ctx: &Ctx, cmd: StoreCmd) -> Result<i32, CliError> {
     match cmd {
         StoreCmd::Rebuild => rebuild(ctx).await,
+        StoreCmd::Compact => compact(ctx).await,
     }
+}
+
+/// What `store compact` reports.
+#[derive(Debug, serde::Serialize)]
+struct Compacted {
+    value_log_bytes_before: u64,
+    value_log_bytes_after: u64,
+    reclaimed_bytes: u64,
+}
+
+async fn compact(ctx: &Ctx) -> Result<i32, CliError> {
+    let cfg = ctx.config()?;
+    let store = ctx.open_store(&cfg).await?;
+    let (before, reclaimed) = store
+        .run(|s| {
+            let (before, _) = s.value_log_usage()?;
+            Ok::<_, StoreError>((before, s.compact(true)?.unwrap_or(0)))
+        })
+        .await?;
+    let out = Compacted {
+        value_log_bytes_before: before,
+        value_log_bytes_after: before - reclaimed,
+        reclaimed_bytes: reclaimed,
+    };
+    if ctx.json {
+        ctx.print_json(&out)?;
+    } else {
+        println!(
+            "compacted the value log: {:.1} MiB -> {:.1} MiB ({:.1} MiB reclaimed)",
+            mib(out.value_log_bytes_before),
+            mib(out.value_log_bytes_after),
+            mib(out.reclaimed_bytes)
+        );
+    }
+    Ok(0)
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / 1_048_576.0
 }
 
 /// What a rebuild exports from the old store.

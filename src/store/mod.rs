@@ -1,6 +1,7 @@
 //! The local store: every complaint's current record and raw XML, its append-only history,
 //! the pull cursor, set-aside items, run reports, the push outbox and the API tokens, in
-//! one sled database on disk.
+//! one sled database on disk, with the complaint records themselves in a value log beside
+//! it ([`blobs`]): sled keeps each complaint's pointer and content hash.
 //!
 //! This module owns every sled call of the crate. All methods block (sled does disk I/O):
 //! async callers use [`Store::run`] (a `spawn_blocking` wrapper) or call from a blocking
@@ -11,8 +12,10 @@
 //! damaged store is an error that names the recovery command (`sp4n store rebuild`),
 //! never a panic.
 
+mod blobs;
 mod error;
 mod lock;
+mod record;
 mod types;
 
 pub use error::StoreError;
@@ -28,14 +31,21 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The format this build reads and writes. 2: a page commit stores each complaint's new
-/// events as one row (a JSON array) instead of one row per event.
-pub const FORMAT_VERSION: u32 = 2;
+/// events as one row (a JSON array) instead of one row per event. 3: complaint records
+/// live in the value log; sled's `complaints` tree holds pointer and content hash.
+pub const FORMAT_VERSION: u32 = 3;
 /// The file inside the store directory that records the format.
 pub const FORMAT_FILE: &str = "FORMAT";
 /// sled's page cache. Small on purpose: the pull streams, and the target is ≤ 64 MiB RSS.
 const CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
 const META_CURSOR: &[u8] = b"cursor";
+/// Bytes of the value log that no pointer names any more (superseded records).
+const META_BLOB_DEAD: &[u8] = b"blob_dead";
+/// Segments below this number were compacted away (deleted at open if still present).
+const META_BLOB_FIRST: &[u8] = b"blob_first_segment";
+/// Compaction starts when the dead bytes exceed the live ones and this many bytes.
+const COMPACT_MIN_DEAD: u64 = 32 * 1024 * 1024;
 const META_MAPPING_REVISION: &[u8] = b"mapping_revision";
 
 /// An open store. Cheap to clone (shared handles).
@@ -47,9 +57,17 @@ pub struct Store {
 struct Inner {
     path: PathBuf,
     db: sled::Db,
+    /// tracking id -> pointer into the value log (16 bytes) + content hash (32 bytes): the
+    /// pull compares hashes without reading records.
     complaints: sled::Tree,
-    /// tracking id -> content hash (32 bytes), so the pull skips known content cheaply.
-    hashes: sled::Tree,
+    /// The complaint records.
+    blobs: blobs::BlobLog,
+    /// Held by every writer of complaint records, so a read-modify-write needs no retry
+    /// and a compaction sees no concurrent change.
+    writer: std::sync::Mutex<()>,
+    /// Readers of the value log hold it shared; a compaction holds it alone while it
+    /// switches pointers and deletes old segments.
+    gc: std::sync::RwLock<()>,
     events: sled::Tree,
     meta: sled::Tree,
     quarantine: sled::Tree,
@@ -196,10 +214,13 @@ impl Store {
                 detail: format!("tree {name}: {e}"),
             })
         };
+        let blobs = blobs::BlobLog::open(path)?;
         let inner = Inner {
             path: path.to_path_buf(),
             complaints: t("complaints")?,
-            hashes: t("complaint_hashes")?,
+            blobs,
+            writer: std::sync::Mutex::new(()),
+            gc: std::sync::RwLock::new(()),
             events: t("events")?,
             meta: t("meta")?,
             quarantine: t("quarantine")?,
@@ -215,9 +236,14 @@ impl Store {
             inner.db.flush().map_err(|e| StoreError::sled(path, e))?;
             write_format(&format_path)?;
         }
-        Ok(Store {
+        let store = Store {
             inner: Arc::new(inner),
-        })
+        };
+        // A compaction that stopped between switching pointers and deleting old segments.
+        if let Some(first) = store.get_meta::<u32>(META_BLOB_FIRST)? {
+            store.inner.blobs.delete_below(first)?;
+        }
+        Ok(store)
     }
 
     /// Runs `f` on a blocking thread: how async code uses the store.
@@ -244,7 +270,8 @@ impl Store {
 
     /// Bytes the store takes on disk.
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
-        self.inner.db.size_on_disk().map_err(|e| self.err(e))
+        let db = self.inner.db.size_on_disk().map_err(|e| self.err(e))?;
+        Ok(db + self.inner.blobs.size()?)
     }
 
     fn err(&self, e: sled::Error) -> StoreError {
@@ -265,33 +292,44 @@ impl Store {
     // ---------------------------------------------------------------- complaints
 
     pub fn get_complaint(&self, id: TrackingId) -> Result<Option<StoredComplaint>, StoreError> {
+        let _gc = self.inner.gc.read().unwrap_or_else(|e| e.into_inner());
+        match self.index_row(id)? {
+            Some(row) => Ok(Some(self.load(id, &row)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn index_row(&self, id: TrackingId) -> Result<Option<IndexRow>, StoreError> {
         match self
             .inner
             .complaints
             .get(id_key(id))
             .map_err(|e| self.err(e))?
         {
-            Some(v) => Ok(Some(self.decode_complaint(&v)?)),
+            Some(v) => Ok(Some(self.parse_index(id, &v)?)),
             None => Ok(None),
         }
     }
 
-    fn decode_complaint(&self, bytes: &[u8]) -> Result<StoredComplaint, StoreError> {
-        let plain = unpack(bytes).map_err(|e| StoreError::Damaged {
+    fn parse_index(&self, id: TrackingId, v: &[u8]) -> Result<IndexRow, StoreError> {
+        IndexRow::decode(v).ok_or_else(|| StoreError::Damaged {
             path: self.inner.path.clone(),
-            detail: format!("a stored complaint is unreadable: {e}"),
-        })?;
-        self.decode("complaint", &plain)
+            detail: format!("the index row of complaint {id} is unreadable"),
+        })
+    }
+
+    /// Reads a record from the value log (the caller holds `gc` shared).
+    fn load(&self, id: TrackingId, row: &IndexRow) -> Result<StoredComplaint, StoreError> {
+        let bytes = self.inner.blobs.read(row.ptr)?;
+        record::decode(&bytes, hex::encode(&row.hash)).map_err(|e| StoreError::Damaged {
+            path: self.inner.path.clone(),
+            detail: format!("the record of complaint {id} is unreadable: {e}"),
+        })
     }
 
     /// The content hash of a stored complaint, without reading the record.
     pub fn complaint_hash(&self, id: TrackingId) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .inner
-            .hashes
-            .get(id_key(id))
-            .map_err(|e| self.err(e))?
-            .map(hex::encode))
+        Ok(self.index_row(id)?.map(|r| hex::encode(r.hash)))
     }
 
     pub fn complaint_count(&self) -> usize {
@@ -304,8 +342,21 @@ impl Store {
         mut f: impl FnMut(StoredComplaint) -> bool,
     ) -> Result<(), StoreError> {
         for kv in self.inner.complaints.iter() {
-            let (_, v) = kv.map_err(|e| self.err(e))?;
-            if !f(self.decode_complaint(&v)?) {
+            let (k, v) = kv.map_err(|e| self.err(e))?;
+            let id = u64::from_be_bytes(k.as_ref().try_into().unwrap_or([0; 8]));
+            let rec = {
+                let _gc = self.inner.gc.read().unwrap_or_else(|e| e.into_inner());
+                let row = self.parse_index(id, &v)?;
+                match self.load(id, &row) {
+                    Ok(rec) => rec,
+                    // A compaction moved the record after the iterator read its row.
+                    Err(e) => match self.index_row(id)? {
+                        Some(now) if now.ptr != row.ptr => self.load(id, &now)?,
+                        _ => return Err(e),
+                    },
+                }
+            };
+            if !f(rec) {
                 break;
             }
         }
@@ -392,11 +443,16 @@ impl Store {
     /// entries and the advanced cursor, in one transaction, flushed before returning.
     pub fn commit_page(&self, page: PageCommit) -> Result<(), StoreError> {
         let now = Utc::now();
-        let mut complaint_rows = Vec::with_capacity(page.upserts.len());
+        let _writer = self.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut records = Vec::with_capacity(page.upserts.len());
         let mut event_rows = Vec::new();
+        let mut superseded = 0;
         for (rec, kinds) in &page.upserts {
             let tid = rec.tracking_id();
-            complaint_rows.push((id_key(tid), pack(&json(rec)?), hash_bytes(&rec.hash)));
+            records.push(self.encode_record(rec)?);
+            if let Some(old) = self.index_row(tid)? {
+                superseded += old.ptr.framed_len();
+            }
             if let Some(row) = self.event_batch(tid, now, kinds)? {
                 event_rows.push(row);
             }
@@ -409,6 +465,15 @@ impl Store {
         let (outbox_rows, outbox_events) = self.prepare_outbox(&page.outbox, now)?;
         event_rows.extend(outbox_events);
         let cursor = page.cursor.as_ref().map(json).transpose()?;
+        let dead = self.dead_after(superseded)?;
+        // The records are on disk before any pointer to them is.
+        let ptrs = self.inner.blobs.append(&records)?;
+        let complaint_rows: Vec<_> = page
+            .upserts
+            .iter()
+            .zip(ptrs)
+            .map(|((rec, _), ptr)| (id_key(rec.tracking_id()), IndexRow::encode(ptr, &rec.hash)))
+            .collect();
         let i = &self.inner;
         let res = (
             &i.complaints,
@@ -417,12 +482,13 @@ impl Store {
             &i.quarantine,
             &i.outbox,
             &i.outbox_open,
-            &i.hashes,
         )
-            .transaction(|(tc, te, tm, tq, to, toi, th)| {
-                for (k, v, h) in &complaint_rows {
+            .transaction(|(tc, te, tm, tq, to, toi)| {
+                for (k, v) in &complaint_rows {
                     tc.insert(&k[..], v.as_slice())?;
-                    th.insert(&k[..], h.as_slice())?;
+                }
+                if let Some(d) = &dead {
+                    tm.insert(META_BLOB_DEAD, d.as_slice())?;
                 }
                 for (k, v) in &event_rows {
                     te.insert(&k[..], v.as_slice())?;
@@ -453,61 +519,137 @@ impl Store {
         outbox: Vec<NewOutboxEntry>,
     ) -> Result<Option<StoredComplaint>, StoreError> {
         let now = Utc::now();
+        let _writer = self.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(old) = self.index_row(id)? else {
+            return Ok(None);
+        };
+        let mut rec = {
+            let _gc = self.inner.gc.read().unwrap_or_else(|e| e.into_inner());
+            self.load(id, &old)?
+        };
+        let kinds = f(&mut rec).map_err(StoreError::Refused)?;
         let (outbox_rows, outbox_events) = self.prepare_outbox(&outbox, now)?;
-        // Event sequence numbers are drawn outside the transaction (the closure may rerun).
-        let seqs: Vec<u64> = (0..8).map(|_| self.next_id()).collect::<Result<_, _>>()?;
+        let mut event_rows = Vec::with_capacity(kinds.len() + outbox_events.len());
+        for kind in &kinds {
+            let seq = self.next_id()?;
+            event_rows.push((event_key(id, seq), json(&event(id, seq, now, kind))?));
+        }
+        event_rows.extend(outbox_events);
+        let record = self.encode_record(&rec)?;
+        let dead = self.dead_after(old.ptr.framed_len())?;
+        let ptr = self.inner.blobs.append(&[record])?[0];
+        let row = IndexRow::encode(ptr, &rec.hash);
         let i = &self.inner;
-        let path = i.path.clone();
-        let res = (
-            &i.complaints,
-            &i.events,
-            &i.outbox,
-            &i.outbox_open,
-            &i.hashes,
-        )
-            .transaction(|(tc, te, to, toi, th)| {
-                let Some(v) = tc.get(id_key(id))? else {
-                    return Ok(None);
-                };
-                let plain = unpack(&v).map_err(|e| {
-                    ConflictableTransactionError::Abort(StoreError::Damaged {
-                        path: path.clone(),
-                        detail: format!("complaint {id} is unreadable: {e}"),
-                    })
-                })?;
-                let mut rec: StoredComplaint = serde_json::from_slice(&plain).map_err(|e| {
-                    ConflictableTransactionError::Abort(StoreError::Damaged {
-                        path: path.clone(),
-                        detail: format!("complaint {id} is unreadable: {e}"),
-                    })
-                })?;
-                let kinds = f(&mut rec)
-                    .map_err(|m| ConflictableTransactionError::Abort(StoreError::Refused(m)))?;
-                if kinds.len() > seqs.len() {
-                    return Err(ConflictableTransactionError::Abort(StoreError::Refused(
-                        "too many events in one update".into(),
-                    )));
+        let res = (&i.complaints, &i.events, &i.meta, &i.outbox, &i.outbox_open).transaction(
+            |(tc, te, tm, to, toi)| {
+                tc.insert(&id_key(id)[..], row.as_slice())?;
+                if let Some(d) = &dead {
+                    tm.insert(META_BLOB_DEAD, d.as_slice())?;
                 }
-                let bytes = json(&rec).map_err(ConflictableTransactionError::Abort)?;
-                tc.insert(&id_key(id)[..], pack(&bytes))?;
-                th.insert(&id_key(id)[..], hash_bytes(&rec.hash))?;
-                for (kind, seq) in kinds.iter().zip(&seqs) {
-                    let ev = json(&event(id, *seq, now, kind))
-                        .map_err(ConflictableTransactionError::Abort)?;
-                    te.insert(&event_key(id, *seq)[..], ev)?;
-                }
-                for (k, v) in &outbox_events {
+                for (k, v) in &event_rows {
                     te.insert(&k[..], v.as_slice())?;
                 }
                 for (k, v) in &outbox_rows {
                     to.insert(&k[..], v.as_slice())?;
                     toi.insert(&k[..], &[][..])?;
                 }
-                Ok(Some(rec))
-            });
-        let out = self.finish_tx(res)?;
+                Ok::<_, Tx>(())
+            },
+        );
+        self.finish_tx(res)?;
         self.flush()?;
-        Ok(out)
+        Ok(Some(rec))
+    }
+
+    fn encode_record(&self, rec: &StoredComplaint) -> Result<Vec<u8>, StoreError> {
+        record::encode(rec).map_err(|e| {
+            StoreError::Refused(format!(
+                "cannot encode complaint {}: {e}",
+                rec.tracking_id()
+            ))
+        })
+    }
+
+    /// The dead-bytes counter after `superseded` more bytes of the value log became
+    /// garbage, encoded for the meta tree; `None` when nothing was superseded. The caller
+    /// holds `writer`, so no other write changes the counter meanwhile.
+    fn dead_after(&self, superseded: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        if superseded == 0 {
+            return Ok(None);
+        }
+        let dead: u64 = self.get_meta(META_BLOB_DEAD)?.unwrap_or(0);
+        json(&(dead + superseded)).map(Some)
+    }
+
+    /// What the value log holds: (bytes on disk, bytes no record points to any more).
+    pub fn value_log_usage(&self) -> Result<(u64, u64), StoreError> {
+        let dead: u64 = self.get_meta(META_BLOB_DEAD)?.unwrap_or(0);
+        Ok((self.inner.blobs.size()?, dead))
+    }
+
+    /// Compacts the value log when superseded records take more room than the live ones
+    /// (and at least 32 MiB), or always with `force`. Returns the bytes reclaimed, or
+    /// `None` when nothing was done.
+    ///
+    /// Live records are copied into new segments and synced; one transaction switches
+    /// every pointer (flushed); then the old segments are deleted. A crash before the
+    /// switch leaves the old pointers valid (the copies are garbage for the next run); a
+    /// crash after it leaves old segments that the next open deletes.
+    pub fn compact(&self, force: bool) -> Result<Option<u64>, StoreError> {
+        let _writer = self.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let (size, dead) = self.value_log_usage()?;
+        if !force && (dead < COMPACT_MIN_DEAD || dead < size.saturating_sub(dead)) {
+            return Ok(None);
+        }
+        let first = self.inner.blobs.start_segment()?;
+        let mut rows = Vec::new();
+        let mut batch_keys = Vec::new();
+        let mut batch_values = Vec::new();
+        let mut hashes = Vec::new();
+        let mut flush_batch = |keys: &mut Vec<sled::IVec>,
+                               values: &mut Vec<Vec<u8>>,
+                               hashes: &mut Vec<Vec<u8>>|
+         -> Result<(), StoreError> {
+            let ptrs = self.inner.blobs.append(values)?;
+            for ((k, ptr), h) in keys.drain(..).zip(ptrs).zip(hashes.drain(..)) {
+                let mut row = ptr.encode().to_vec();
+                row.extend_from_slice(&h);
+                rows.push((k, row));
+            }
+            values.clear();
+            Ok(())
+        };
+        for kv in self.inner.complaints.iter() {
+            let (k, v) = kv.map_err(|e| self.err(e))?;
+            let id = u64::from_be_bytes(k.as_ref().try_into().unwrap_or([0; 8]));
+            let row = self.parse_index(id, &v)?;
+            batch_values.push(self.inner.blobs.read(row.ptr)?);
+            hashes.push(row.hash);
+            batch_keys.push(k);
+            if batch_values.len() == 512 {
+                flush_batch(&mut batch_keys, &mut batch_values, &mut hashes)?;
+            }
+        }
+        flush_batch(&mut batch_keys, &mut batch_values, &mut hashes)?;
+        let mut batch = sled::Batch::default();
+        for (k, row) in rows {
+            batch.insert(k, row);
+        }
+        let _gc = self.inner.gc.write().unwrap_or_else(|e| e.into_inner());
+        let first_json = json(&first)?;
+        let zero = json(&0u64)?;
+        let i = &self.inner;
+        let res = (&i.complaints, &i.meta).transaction(|(tc, tm)| {
+            tc.apply_batch(&batch)?;
+            tm.insert(META_BLOB_DEAD, zero.as_slice())?;
+            tm.insert(META_BLOB_FIRST, first_json.as_slice())?;
+            Ok::<_, Tx>(())
+        });
+        self.finish_tx(res)?;
+        self.flush()?;
+        self.inner.blobs.delete_below(first)?;
+        let after = self.inner.blobs.size()?;
+        Ok(Some(size.saturating_sub(after)))
     }
 
     /// Appends one event to a complaint's history (flushed).
@@ -926,33 +1068,29 @@ fn json<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(v).map_err(|e| StoreError::Refused(format!("cannot encode a value: {e}")))
 }
 
-/// Marks a deflate-compressed value; plain values are JSON and start with `{`.
-const PACKED: u8 = b'z';
-
-/// Complaint records hold the typed record and its raw XML, which repeat each other's
-/// text: deflate makes the pair smaller than the raw XML alone.
-fn pack(json: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut enc = flate2::write::DeflateEncoder::new(vec![PACKED], flate2::Compression::fast());
-    // Writing into a Vec cannot fail.
-    let _ = enc.write_all(json);
-    enc.finish().unwrap_or_default()
-}
-
-fn unpack(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, std::io::Error> {
-    use std::io::Read;
-    match bytes.split_first() {
-        Some((&PACKED, rest)) => {
-            let mut out = Vec::with_capacity(rest.len() * 4);
-            flate2::read::DeflateDecoder::new(rest).read_to_end(&mut out)?;
-            Ok(std::borrow::Cow::Owned(out))
-        }
-        _ => Ok(std::borrow::Cow::Borrowed(bytes)),
-    }
-}
-
 fn hash_bytes(hash: &str) -> Vec<u8> {
     hex::decode(hash).unwrap_or_else(|_| hash.as_bytes().to_vec())
+}
+
+/// A row of the `complaints` tree: where the record is, and its content hash.
+struct IndexRow {
+    ptr: blobs::BlobPtr,
+    hash: Vec<u8>,
+}
+
+impl IndexRow {
+    fn encode(ptr: blobs::BlobPtr, hash: &str) -> Vec<u8> {
+        let mut row = ptr.encode().to_vec();
+        row.extend_from_slice(&hash_bytes(hash));
+        row
+    }
+
+    fn decode(v: &[u8]) -> Option<IndexRow> {
+        Some(IndexRow {
+            ptr: blobs::BlobPtr::decode(v)?,
+            hash: v[blobs::BlobPtr::BYTES..].to_vec(),
+        })
+    }
 }
 
 fn event(tid: TrackingId, seq: u64, at: DateTime<Utc>, kind: &EventKind) -> Event {

@@ -252,3 +252,156 @@ fn a_page_stores_each_complaints_events_as_one_row() {
     assert_eq!(s.event_count(), 3);
     assert!(s.events(8).unwrap().is_empty());
 }
+
+fn commit(s: &Store, recs: Vec<StoredComplaint>) {
+    s.commit_page(PageCommit {
+        upserts: recs.into_iter().map(|r| (r, vec![])).collect(),
+        ..Default::default()
+    })
+    .unwrap();
+}
+
+fn segments(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join(blobs::BLOB_DIR))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn superseded_records_are_counted_and_compaction_reclaims_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(dir.path()).unwrap();
+    commit(&s, (1..=50).map(|id| stored(complaint(id, 1))).collect());
+    assert_eq!(s.value_log_usage().unwrap().1, 0, "nothing superseded yet");
+    assert_eq!(
+        s.compact(false).unwrap(),
+        None,
+        "below the threshold: nothing to do"
+    );
+    for round in 2..6 {
+        let mut recs: Vec<_> = (1..=50).map(|id| stored(complaint(id, round))).collect();
+        recs[0].raw = format!("<laporan round=\"{round}\"/>");
+        commit(&s, recs);
+    }
+    s.update_complaint(
+        7,
+        |r| {
+            r.in_stream = false;
+            Ok(vec![])
+        },
+        vec![],
+    )
+    .unwrap();
+    let (size, dead) = s.value_log_usage().unwrap();
+    assert!(dead > 0 && dead < size, "{dead} of {size}");
+    let before = segments(dir.path());
+
+    let reclaimed = s.compact(true).unwrap().expect("forced compaction runs");
+    assert_eq!(
+        reclaimed, dead,
+        "exactly the superseded bytes are reclaimed"
+    );
+    let (after, dead_after) = s.value_log_usage().unwrap();
+    assert_eq!((after, dead_after), (size - dead, 0));
+    assert!(
+        segments(dir.path()).iter().all(|n| !before.contains(n)),
+        "old segments deleted"
+    );
+    let one = s.get_complaint(1).unwrap().unwrap();
+    assert_eq!(one.complaint, complaint(1, 5));
+    assert_eq!(one.raw, "<laporan round=\"5\"/>");
+    assert!(!s.get_complaint(7).unwrap().unwrap().in_stream);
+    drop(s);
+
+    // Reopened: the same records, through the new pointers.
+    let s = Store::open(dir.path()).unwrap();
+    let mut n = 0;
+    s.for_each_complaint(|c| {
+        n += 1;
+        assert_eq!(c.complaint.diperbarui, complaint(1, 5).diperbarui);
+        assert_eq!(c.hash, content_hash(&c.complaint));
+        true
+    })
+    .unwrap();
+    assert_eq!(n, 50);
+}
+
+#[test]
+fn segments_left_by_an_interrupted_compaction_are_deleted_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(dir.path()).unwrap();
+    commit(&s, vec![stored(complaint(1, 1))]);
+    s.compact(true).unwrap();
+    let live = segments(dir.path());
+    drop(s);
+    // As if the process died after switching pointers, before deleting segment 1.
+    std::fs::write(
+        dir.path().join(blobs::BLOB_DIR).join("00000001.log"),
+        b"old",
+    )
+    .unwrap();
+    let s = Store::open(dir.path()).unwrap();
+    assert_eq!(segments(dir.path()), live);
+    assert_eq!(
+        s.get_complaint(1).unwrap().unwrap().complaint,
+        complaint(1, 1)
+    );
+}
+
+#[test]
+fn a_torn_tail_stays_unreferenced_and_appends_continue_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = Store::open(dir.path()).unwrap();
+        commit(&s, vec![stored(complaint(1, 1))]);
+    }
+    // A crash in the middle of an append: half a frame at the end of the segment.
+    let seg = dir
+        .path()
+        .join(blobs::BLOB_DIR)
+        .join(&segments(dir.path())[0]);
+    let mut f = std::fs::OpenOptions::new().append(true).open(&seg).unwrap();
+    std::io::Write::write_all(&mut f, &[200, 0, 0, 0, 1, 2]).unwrap();
+    drop(f);
+    let s = Store::open(dir.path()).unwrap();
+    commit(&s, vec![stored(complaint(2, 1))]);
+    assert_eq!(
+        s.get_complaint(1).unwrap().unwrap().complaint,
+        complaint(1, 1)
+    );
+    assert_eq!(
+        s.get_complaint(2).unwrap().unwrap().complaint,
+        complaint(2, 1)
+    );
+}
+
+#[test]
+fn a_damaged_record_is_an_error_naming_the_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(dir.path()).unwrap();
+    commit(&s, vec![stored(complaint(1, 1))]);
+    let seg = dir
+        .path()
+        .join(blobs::BLOB_DIR)
+        .join(&segments(dir.path())[0]);
+    let mut bytes = std::fs::read(&seg).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&seg, bytes).unwrap();
+    match s.get_complaint(1) {
+        Err(e @ StoreError::Damaged { .. }) => {
+            assert!(e.to_string().contains("00000001.log"), "{e}");
+            assert_eq!(e.exit_code(), 5);
+        }
+        other => panic!("expected Damaged, got {other:?}"),
+    }
+    drop(s);
+    std::fs::remove_file(&seg).unwrap();
+    let s = Store::open(dir.path()).unwrap();
+    // A lost segment: damage too, never a panic.
+    let e = s.get_complaint(1).unwrap_err();
+    assert!(matches!(e, StoreError::Damaged { .. }), "{e}");
+}
