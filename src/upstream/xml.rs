@@ -443,24 +443,26 @@ impl<'a> Tree<'a> {
 
     /// The text of `parent`'s first child named `name`, moved out; empty when there is none.
     fn take_child_text(&mut self, parent: usize, name: &str) -> String {
-        self.child(parent, name)
-            .map(|c| self.take_text(c))
-            .unwrap_or_default()
+        self.take_text_of(self.child(parent, name))
     }
 
-    /// The trimmed text of `parent`'s first child named `name`, unless that is empty.
-    fn trimmed_text(&self, parent: usize, name: &str) -> Option<String> {
-        self.child(parent, name)
-            .map(|c| self.text(c).trim().to_string())
+    /// The text of a node that may be missing, moved out; empty when it is.
+    fn take_text_of(&mut self, id: Option<usize>) -> String {
+        id.map(|c| self.take_text(c)).unwrap_or_default()
+    }
+
+    /// The trimmed text of a node that may be missing, unless that is empty.
+    fn trimmed_text(&self, id: Option<usize>) -> Option<String> {
+        id.map(|c| self.text(c).trim().to_string())
             .filter(|t| !t.is_empty())
     }
 
-    /// For `<topik id="5">name</topik>` and the like: the first child named `name`, as
-    /// its trimmed `key` attribute and its text (moved out), if it has that attribute.
-    fn take_reference(&mut self, parent: usize, name: &str, key: &str) -> Option<(String, String)> {
-        let c = self.child(parent, name)?;
-        let id = self.attr(c, key)?.trim().to_string();
-        Some((id, self.take_text(c)))
+    /// For `<topik id="5">name</topik>` and the like: a node's trimmed `key` attribute
+    /// and its text (moved out), if the node is there and has that attribute.
+    fn take_reference(&mut self, id: Option<usize>, key: &str) -> Option<(String, String)> {
+        let c = id?;
+        let value = self.attr(c, key)?.trim().to_string();
+        Some((value, self.take_text(c)))
     }
 
     /// An owned copy of the subtree at `id`.
@@ -725,6 +727,71 @@ pub fn complaint_from_element(el: &Element, labels: &StatusLabels) -> Result<Com
     complaint_from_tree(&mut Tree::of_element(el), 0, labels)
 }
 
+/// Where a `<laporan>`'s children are, found in one pass: the first child of each name
+/// read once, and the first and the count of each repeated one.
+#[derive(Default)]
+struct Fields {
+    diperbarui: Option<usize>,
+    dibuat: Option<usize>,
+    status: Option<usize>,
+    pelapor: Option<usize>,
+    judul: Option<usize>,
+    isi: Option<usize>,
+    klasifikasi: Option<usize>,
+    topik: Option<usize>,
+    kanal: Option<usize>,
+    lokasi: Option<usize>,
+    unit: Option<usize>,
+    tag: Repeated,
+    lampiran: Repeated,
+    tindaklanjut: Repeated,
+}
+
+#[derive(Default)]
+struct Repeated {
+    first: Option<usize>,
+    count: usize,
+}
+
+impl Fields {
+    fn of(tree: &Tree<'_>, el: usize) -> Fields {
+        let mut f = Fields::default();
+        let mut ignored = None;
+        let end = tree.nodes[el].end;
+        let mut at = el + 1;
+        while at < end {
+            let first = match tree.nodes[at].name {
+                "diperbarui" => &mut f.diperbarui,
+                "dibuat" => &mut f.dibuat,
+                "status" => &mut f.status,
+                "pelapor" => &mut f.pelapor,
+                "judul" => &mut f.judul,
+                "isi" => &mut f.isi,
+                "klasifikasi" => &mut f.klasifikasi,
+                "topik" => &mut f.topik,
+                "kanal" => &mut f.kanal,
+                "lokasi" => &mut f.lokasi,
+                "unit" => &mut f.unit,
+                "tag" => f.tag.add(),
+                "lampiran" => f.lampiran.add(),
+                "tindaklanjut" => f.tindaklanjut.add(),
+                _ => &mut ignored,
+            };
+            first.get_or_insert(at);
+            at = tree.nodes[at].end;
+        }
+        f
+    }
+}
+
+impl Repeated {
+    /// Counts one more, and gives the place for the first.
+    fn add(&mut self) -> &mut Option<usize> {
+        self.count += 1;
+        &mut self.first
+    }
+}
+
 /// [`complaint_from_element`] on node `el` of a tree, moving its texts out of the tree.
 fn complaint_from_tree(
     tree: &mut Tree<'_>,
@@ -737,23 +804,18 @@ fn complaint_from_tree(
             .parse::<TrackingId>()
             .map_err(|_| format!("trackingid '{t}' is not a decimal integer"))?,
     };
+    let f = Fields::of(tree, el);
     let time = |id: usize, what: &str| -> Result<DateTime<Utc>, String> {
         parse_timestamp(tree.text(id).trim()).map_err(|e| format!("bad <{what}>: {e}"))
     };
-    let diperbarui = time(
-        tree.child(el, "diperbarui").ok_or("missing <diperbarui>")?,
-        "diperbarui",
-    )?;
-    let dibuat = tree
-        .child(el, "dibuat")
-        .map(|d| time(d, "dibuat"))
-        .transpose()?;
-    let status_label = tree.text(tree.child(el, "status").ok_or("missing <status>")?);
+    let diperbarui = time(f.diperbarui.ok_or("missing <diperbarui>")?, "diperbarui")?;
+    let dibuat = f.dibuat.map(|d| time(d, "dibuat")).transpose()?;
+    let status_label = tree.text(f.status.ok_or("missing <status>")?);
     let status = labels
         .parse(&status_label)
         .ok_or_else(|| format!("unknown status label '{}'", status_label.trim()))?;
     let anonim = flag_value(tree.attr(el, "anonim"), "anonim")?;
-    let pelapor = match tree.child(el, "pelapor") {
+    let pelapor = match f.pelapor {
         Some(p) if !anonim => Some(Reporter {
             namadepan: tree.take_child_text(p, "namadepan"),
             namabelakang: tree.take_child_text(p, "namabelakang"),
@@ -762,8 +824,8 @@ fn complaint_from_tree(
         }),
         _ => None,
     };
-    let mut thread = Vec::new();
-    let mut at = tree.child(el, "tindaklanjut");
+    let mut thread = Vec::with_capacity(f.tindaklanjut.count);
+    let mut at = f.tindaklanjut.first;
     while let Some(t) = at {
         let oleh_s = tree.attr(t, "oleh").unwrap_or_default();
         let oleh = Author::parse(oleh_s)
@@ -785,22 +847,22 @@ fn complaint_from_tree(
     }
     let rahasia = flag_value(tree.attr(el, "rahasia"), "rahasia")?;
     let topik = tree
-        .take_reference(el, "topik", "id")
+        .take_reference(f.topik, "id")
         .map(|(id, name)| TopicRef { id, name });
     let lokasi = tree
-        .take_reference(el, "lokasi", "kode")
+        .take_reference(f.lokasi, "kode")
         .map(|(kode, name)| Location { kode, name });
     let unit = tree
-        .take_reference(el, "unit", "id")
+        .take_reference(f.unit, "id")
         .map(|(id, name)| UnitRef { id, name });
-    let mut tags = Vec::new();
-    let mut at = tree.child(el, "tag");
+    let mut tags = Vec::with_capacity(f.tag.count);
+    let mut at = f.tag.first;
     while let Some(t) = at {
         tags.push(tree.take_text(t));
         at = tree.child_after(el, Some(t), "tag");
     }
-    let mut lampiran = Vec::new();
-    let mut at = tree.child(el, "lampiran");
+    let mut lampiran = Vec::with_capacity(f.lampiran.count);
+    let mut at = f.lampiran.first;
     while let Some(l) = at {
         lampiran.push(Attachment {
             url: tree.attr(l, "url").unwrap_or_default().to_string(),
@@ -812,12 +874,12 @@ fn complaint_from_tree(
         tracking_id,
         rahasia,
         anonim,
-        judul: tree.take_child_text(el, "judul"),
-        isi: tree.take_child_text(el, "isi"),
-        klasifikasi: tree.trimmed_text(el, "klasifikasi"),
+        judul: tree.take_text_of(f.judul),
+        isi: tree.take_text_of(f.isi),
+        klasifikasi: tree.trimmed_text(f.klasifikasi),
         topik,
         tags,
-        kanal: tree.trimmed_text(el, "kanal"),
+        kanal: tree.trimmed_text(f.kanal),
         lokasi,
         pelapor,
         status,
