@@ -1387,6 +1387,41 @@ mod tests {
     }
 
     #[test]
+    fn split_text_and_escaped_attributes_read_whole() {
+        let doc = r#"<lapor status="ok"><laporan trackingid="7" anonim="0">
+<judul>a<!-- c -->b&amp;<![CDATA[<c>]]><em>skipped</em>d&#x41;</judul><isi>one</isi>
+<tag> spaced </tag><tag>x&lt;y</tag>
+<topik id="&#x35;">Per&apos;hubungan</topik><lokasi kode=" 34.01 ">L</lokasi>
+<pelapor><namadepan>Sri &amp; Co</namadepan><email>s@e.org</email></pelapor>
+<status>Proses</status><diperbarui> 2026-11-21T10:00:00+07:00 </diperbarui>
+<lampiran url="https://x/?a=1&amp;b=2" jenis="image/jpeg"/><lampiran url="u2"/>
+</laporan></lapor>"#;
+        let p = page(doc);
+        let c = &p.items[0].complaint;
+        assert_eq!(c.judul, "ab&<c>dA");
+        assert_eq!(c.tags, vec![" spaced ", "x<y"]);
+        let topik = c.topik.as_ref().unwrap();
+        assert_eq!(
+            (topik.id.as_str(), topik.name.as_str()),
+            ("5", "Per'hubungan")
+        );
+        assert_eq!(c.lokasi.as_ref().unwrap().kode, "34.01");
+        let pelapor = c.pelapor.as_ref().unwrap();
+        assert_eq!(pelapor.namadepan, "Sri & Co");
+        assert_eq!(pelapor.namabelakang, "");
+        assert_eq!(c.lampiran[0].url, "https://x/?a=1&b=2");
+        assert_eq!(c.lampiran[1].jenis, "");
+        // The owned route (parse_lapor's Element) reads the same complaint.
+        let labels = StatusLabels::default();
+        let mut via_element = Vec::new();
+        parse_lapor(doc, |el, _| {
+            via_element.push(complaint_from_element(&el, &labels).unwrap())
+        })
+        .unwrap();
+        assert_eq!(via_element, vec![c.clone()]);
+    }
+
+    #[test]
     fn written_page_reads_back_equal() {
         let p = page(PAGE);
         let labels = StatusLabels::default();
