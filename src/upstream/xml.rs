@@ -4,7 +4,10 @@
 //! Reading never builds a whole page in memory: [`parse_lapor`] walks the root's children
 //! one at a time, each as a small [`Element`] tree with its raw byte range, so a page of
 //! complaints is handed over item by item and one bad `<laporan>` is set aside with its
-//! raw XML while the rest of the page is used. A DOCTYPE, invalid UTF-8, an unknown entity,
+//! raw XML while the rest of the page is used. Complaints (a backfill reads 100,000) are
+//! read through a reused tree that borrows names, attributes and text from the document
+//! and moves text into the [`Complaint`], so a page costs few allocations beyond the
+//! complaints' own strings. A DOCTYPE, invalid UTF-8, an unknown entity,
 //! nesting deeper than [`MAX_DEPTH`] or a truncated document rejects the document whole.
 //! The client and the simulator share this module, so both halves speak one dialect.
 
@@ -14,7 +17,9 @@ use crate::model::{
 };
 use chrono::{DateTime, Utc};
 use quick_xml::Reader;
+use quick_xml::events::attributes::Attributes;
 use quick_xml::events::{BytesStart, Event};
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::ops::Range;
 
@@ -97,8 +102,19 @@ pub fn parse_lapor(
     text: &str,
     mut on_child: impl FnMut(Element, Range<usize>),
 ) -> Result<Root, XmlError> {
+    walk_lapor(text, |tree, range| on_child(tree.to_element(0), range))
+}
+
+/// [`parse_lapor`] without the owned copy: each direct child is handed over as node 0 of
+/// a [`Tree`] borrowing from `text`. The tree is reused from child to child, so a page
+/// costs a few allocations in all rather than several per element.
+fn walk_lapor<'a>(
+    text: &'a str,
+    mut on_child: impl FnMut(&mut Tree<'a>, Range<usize>),
+) -> Result<Root, XmlError> {
     let mut reader = Reader::from_str(text);
     reader.config_mut().check_end_names = true;
+    let mut tree = Tree::default();
     let mut root: Option<Root> = None;
     let mut closed = false;
     loop {
@@ -116,12 +132,15 @@ pub fn parse_lapor(
                 };
             }
             Event::Start(s) if root.is_some() && !closed => {
-                let el = read_element(&mut reader, &s, 2)?;
-                on_child(el, before..reader.buffer_position() as usize);
+                tree.clear();
+                read_element(&mut reader, text, &mut tree, &s, 2)?;
+                on_child(&mut tree, before..reader.buffer_position() as usize);
             }
             Event::Empty(s) if root.is_some() && !closed => {
-                let el = element_head(&s)?;
-                on_child(el, before..reader.buffer_position() as usize);
+                tree.clear();
+                let id = tree.open(text, &s)?;
+                tree.close(id);
+                on_child(&mut tree, before..reader.buffer_position() as usize);
             }
             Event::End(_) if root.is_some() && !closed => closed = true,
             Event::Start(s) if root.is_none() => {
@@ -188,74 +207,311 @@ fn malformed(reader: &Reader<&[u8]>, e: quick_xml::Error) -> XmlError {
     }
 }
 
-fn attrs_of(s: &BytesStart<'_>) -> Result<Vec<(String, String)>, XmlError> {
-    let mut out = Vec::new();
-    for a in s.attributes() {
+/// Reads every attribute of a tag, normalized as XML 1.0 says, in order.
+fn each_attr<'a>(
+    attrs: Attributes<'a>,
+    mut f: impl FnMut(&'a str, Cow<'a, str>),
+) -> Result<(), XmlError> {
+    for a in attrs {
         let a = a.map_err(|e| XmlError::Invalid(format!("bad attribute: {e}")))?;
-        let key = a.key.as_ref().to_string();
         let value = a
             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-            .map_err(|e| XmlError::Invalid(format!("bad attribute value: {e}")))?
-            .into_owned();
-        out.push((key, value));
+            .map_err(|e| XmlError::Invalid(format!("bad attribute value: {e}")))?;
+        f(a.key.into_inner(), value);
     }
+    Ok(())
+}
+
+fn attrs_of(s: &BytesStart<'_>) -> Result<Vec<(String, String)>, XmlError> {
+    let mut out = Vec::new();
+    each_attr(s.attributes(), |k, v| {
+        out.push((k.to_string(), v.into_owned()))
+    })?;
     Ok(out)
 }
 
-fn element_head(s: &BytesStart<'_>) -> Result<Element, XmlError> {
-    Ok(Element {
-        name: s.name().as_ref().to_string(),
-        attrs: attrs_of(s)?,
-        text: String::new(),
-        children: Vec::new(),
-    })
-}
-
-fn read_element(
-    reader: &mut Reader<&[u8]>,
+fn read_element<'a>(
+    reader: &mut Reader<&'a [u8]>,
+    text: &'a str,
+    tree: &mut Tree<'a>,
     start: &BytesStart<'_>,
     depth: usize,
-) -> Result<Element, XmlError> {
+) -> Result<(), XmlError> {
     if depth > MAX_DEPTH {
         return Err(XmlError::TooDeep);
     }
-    let mut el = element_head(start)?;
+    let id = tree.open(text, start)?;
     loop {
         let ev = reader.read_event().map_err(|e| malformed(reader, e))?;
         match ev {
-            Event::Start(s) => el.children.push(read_element(reader, &s, depth + 1)?),
-            Event::Empty(s) => el.children.push(element_head(&s)?),
-            Event::Text(t) => el.text.push_str(&t.xml10_content()),
-            Event::CData(c) => el.text.push_str(&c.xml10_content()),
+            Event::Start(s) => read_element(reader, text, tree, &s, depth + 1)?,
+            Event::Empty(s) => {
+                let child = tree.open(text, &s)?;
+                tree.close(child);
+            }
+            Event::Text(t) => tree.push_text(id, t.xml10_content()),
+            Event::CData(c) => tree.push_text(id, c.xml10_content()),
             Event::GeneralRef(r) => {
                 if let Some(ch) = r
                     .resolve_char_ref()
                     .map_err(|e| XmlError::Invalid(format!("bad character reference: {e}")))?
                 {
-                    el.text.push(ch);
+                    tree.push_text(id, Cow::Owned(ch.to_string()));
                 } else {
                     let name = r.xml10_content();
-                    let ch = match name.as_ref() {
-                        "amp" => '&',
-                        "lt" => '<',
-                        "gt" => '>',
-                        "quot" => '"',
-                        "apos" => '\'',
+                    let replacement = match name.as_ref() {
+                        "amp" => "&",
+                        "lt" => "<",
+                        "gt" => ">",
+                        "quot" => "\"",
+                        "apos" => "'",
                         other => {
                             return Err(XmlError::Invalid(format!(
                                 "unknown entity &{other}; (entities are never expanded)"
                             )));
                         }
                     };
-                    el.text.push(ch);
+                    tree.push_text(id, Cow::Borrowed(replacement));
                 }
             }
-            Event::End(_) => return Ok(el),
-            Event::Eof => return Err(XmlError::Truncated(el.name)),
+            Event::End(_) => {
+                tree.close(id);
+                return Ok(());
+            }
+            Event::Eof => return Err(XmlError::Truncated(tree.nodes[id].name.to_string())),
             Event::DocType(_) => return Err(XmlError::Doctype),
             Event::Comment(_) | Event::PI(_) | Event::Decl(_) => {}
         }
     }
+}
+
+/// Marks "no piece" in [`Node`]'s text list.
+const NO_PIECE: usize = usize::MAX;
+
+/// One child of `<lapor>` as a flat, pre-order arena of nodes whose names, attributes and
+/// text borrow from the document wherever no unescaping was needed. Node 0 is the child
+/// itself; a node's children follow it, each subtree ending where [`Node::end`] says.
+#[derive(Debug, Default)]
+struct Tree<'a> {
+    nodes: Vec<Node<'a>>,
+    attrs: Vec<(&'a str, Cow<'a, str>)>,
+    /// Text pieces in document order, linked per node (a node's text may be split by
+    /// children, comments, entity references or CDATA).
+    pieces: Vec<Piece<'a>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Node<'a> {
+    name: &'a str,
+    attrs: (usize, usize),
+    /// One past this node's last descendant: where its next sibling starts.
+    end: usize,
+    text_head: usize,
+    text_tail: usize,
+}
+
+#[derive(Debug)]
+struct Piece<'a> {
+    text: Cow<'a, str>,
+    next: usize,
+}
+
+impl<'a> Tree<'a> {
+    fn clear(&mut self) {
+        self.nodes.clear();
+        self.attrs.clear();
+        self.pieces.clear();
+    }
+
+    /// Adds a node for a start tag (attributes read and checked); [`Tree::close`] ends it.
+    fn open(&mut self, text: &'a str, s: &BytesStart<'_>) -> Result<usize, XmlError> {
+        // The slice reader's events point into `text`; borrow them for as long as it lives.
+        let tag = within(text, s).ok_or_else(|| {
+            XmlError::Invalid("internal: a tag was not read from the document".into())
+        })?;
+        let name_len = s.name().as_ref().len();
+        let first = self.attrs.len();
+        each_attr(Attributes::new(tag, name_len), |k, v| {
+            self.attrs.push((k, v))
+        })?;
+        Ok(self.push_node(&tag[..name_len], first))
+    }
+
+    fn push_node(&mut self, name: &'a str, first_attr: usize) -> usize {
+        let id = self.nodes.len();
+        self.nodes.push(Node {
+            name,
+            attrs: (first_attr, self.attrs.len()),
+            end: id + 1,
+            text_head: NO_PIECE,
+            text_tail: NO_PIECE,
+        });
+        id
+    }
+
+    fn close(&mut self, id: usize) {
+        self.nodes[id].end = self.nodes.len();
+    }
+
+    fn push_text(&mut self, id: usize, text: Cow<'a, str>) {
+        if text.is_empty() {
+            return;
+        }
+        let at = self.pieces.len();
+        self.pieces.push(Piece {
+            text,
+            next: NO_PIECE,
+        });
+        let node = &mut self.nodes[id];
+        match node.text_tail {
+            NO_PIECE => node.text_head = at,
+            tail => self.pieces[tail].next = at,
+        }
+        node.text_tail = at;
+    }
+
+    fn name(&self, id: usize) -> &'a str {
+        self.nodes[id].name
+    }
+
+    fn attr(&self, id: usize, name: &str) -> Option<&str> {
+        let (from, to) = self.nodes[id].attrs;
+        self.attrs[from..to]
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_ref())
+    }
+
+    /// The first child of `parent` named `name` that comes after `after` (or the first
+    /// of all when `after` is `None`).
+    fn child_after(&self, parent: usize, after: Option<usize>, name: &str) -> Option<usize> {
+        let end = self.nodes[parent].end;
+        let mut at = after.map_or(parent + 1, |a| self.nodes[a].end);
+        while at < end {
+            if self.nodes[at].name == name {
+                return Some(at);
+            }
+            at = self.nodes[at].end;
+        }
+        None
+    }
+
+    fn child(&self, parent: usize, name: &str) -> Option<usize> {
+        self.child_after(parent, None, name)
+    }
+
+    /// The text directly inside a node (entities resolved, CDATA included).
+    fn text(&self, id: usize) -> Cow<'_, str> {
+        let node = &self.nodes[id];
+        if node.text_head == NO_PIECE {
+            Cow::Borrowed("")
+        } else if node.text_head == node.text_tail {
+            Cow::Borrowed(&self.pieces[node.text_head].text)
+        } else {
+            Cow::Owned(self.joined(id))
+        }
+    }
+
+    /// The text of a node moved out of the tree (it reads empty afterwards).
+    fn take_text(&mut self, id: usize) -> String {
+        let node = self.nodes[id];
+        let text = if node.text_head != NO_PIECE && node.text_head == node.text_tail {
+            std::mem::take(&mut self.pieces[node.text_head].text).into_owned()
+        } else {
+            self.text(id).into_owned()
+        };
+        self.nodes[id].text_head = NO_PIECE;
+        self.nodes[id].text_tail = NO_PIECE;
+        text
+    }
+
+    fn joined(&self, id: usize) -> String {
+        let mut len = 0;
+        let mut at = self.nodes[id].text_head;
+        while at != NO_PIECE {
+            len += self.pieces[at].text.len();
+            at = self.pieces[at].next;
+        }
+        let mut out = String::with_capacity(len);
+        at = self.nodes[id].text_head;
+        while at != NO_PIECE {
+            out.push_str(&self.pieces[at].text);
+            at = self.pieces[at].next;
+        }
+        out
+    }
+
+    /// The text of `parent`'s first child named `name`, moved out; empty when there is none.
+    fn take_child_text(&mut self, parent: usize, name: &str) -> String {
+        self.take_text_of(self.child(parent, name))
+    }
+
+    /// The text of a node that may be missing, moved out; empty when it is.
+    fn take_text_of(&mut self, id: Option<usize>) -> String {
+        id.map(|c| self.take_text(c)).unwrap_or_default()
+    }
+
+    /// The trimmed text of a node that may be missing, unless that is empty.
+    fn trimmed_text(&self, id: Option<usize>) -> Option<String> {
+        id.map(|c| self.text(c).trim().to_string())
+            .filter(|t| !t.is_empty())
+    }
+
+    /// For `<topik id="5">name</topik>` and the like: a node's trimmed `key` attribute
+    /// and its text (moved out), if the node is there and has that attribute.
+    fn take_reference(&mut self, id: Option<usize>, key: &str) -> Option<(String, String)> {
+        let c = id?;
+        let value = self.attr(c, key)?.trim().to_string();
+        Some((value, self.take_text(c)))
+    }
+
+    /// An owned copy of the subtree at `id`.
+    fn to_element(&self, id: usize) -> Element {
+        let node = &self.nodes[id];
+        let mut children = Vec::new();
+        let mut at = id + 1;
+        while at < node.end {
+            children.push(self.to_element(at));
+            at = self.nodes[at].end;
+        }
+        let (from, to) = node.attrs;
+        Element {
+            name: node.name.to_string(),
+            attrs: self.attrs[from..to]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            text: self.text(id).into_owned(),
+            children,
+        }
+    }
+
+    /// A tree borrowing from an owned element, for code written against [`Tree`].
+    fn of_element(el: &'a Element) -> Tree<'a> {
+        fn add<'a>(tree: &mut Tree<'a>, el: &'a Element) {
+            let first = tree.attrs.len();
+            tree.attrs.extend(
+                el.attrs
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), Cow::Borrowed(v.as_str()))),
+            );
+            let id = tree.push_node(&el.name, first);
+            tree.push_text(id, Cow::Borrowed(&el.text));
+            for c in &el.children {
+                add(tree, c);
+            }
+            tree.close(id);
+        }
+        let mut tree = Tree::default();
+        add(&mut tree, el);
+        tree
+    }
+}
+
+/// `part` as a slice of `whole`, when it lies inside it.
+fn within<'a>(whole: &'a str, part: &str) -> Option<&'a str> {
+    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    whole.get(start..start.checked_add(part.len())?)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -345,23 +601,16 @@ pub fn parse_stream_page(
     let mut page = StreamPage::default();
     let mut others: Vec<Element> = Vec::new();
     let mut lanjut: Option<Result<StreamKey, String>> = None;
-    let root = parse_lapor(text, |el, range| match el.name.as_str() {
+    let root = walk_lapor(text, |tree, range| match tree.name(0) {
         "laporan" => {
-            let raw = &text[range];
-            match complaint_from_element(&el, labels) {
-                Ok(c) => page.items.push(RawComplaint {
-                    complaint: c,
-                    raw: raw.to_string(),
-                }),
-                Err(reason) => page.set_aside.push(SetAside {
-                    tracking_id: el.attr("trackingid").and_then(|t| t.trim().parse().ok()),
-                    reason,
-                    raw: raw.to_string(),
-                }),
+            let raw = text[range].to_string();
+            match complaint_from_tree(tree, 0, labels) {
+                Ok(complaint) => page.items.push(RawComplaint { complaint, raw }),
+                Err(reason) => page.set_aside.push(set_aside(tree, reason, raw)),
             }
         }
-        "lanjut" => lanjut = Some(stream_key_from(&el)),
-        _ => others.push(el),
+        "lanjut" => lanjut = Some(stream_key_from(&tree.to_element(0))),
+        _ => others.push(tree.to_element(0)),
     })?;
     if let Some(env) = envelope_from(&root, &others) {
         return Ok(Outcome::Error(env));
@@ -373,6 +622,17 @@ pub fn parse_stream_page(
         Some(Err(e)) => return Err(XmlError::Invalid(format!("bad <lanjut>: {e}"))),
     };
     Ok(Outcome::Ok(page))
+}
+
+/// A `<laporan>` (node 0 of `tree`) that cannot be used, with why and its raw XML.
+fn set_aside(tree: &Tree<'_>, reason: String, raw: String) -> SetAside {
+    SetAside {
+        tracking_id: tree
+            .attr(0, "trackingid")
+            .and_then(|t| t.trim().parse().ok()),
+        reason,
+        raw,
+    }
 }
 
 fn stream_key_from(el: &Element) -> Result<StreamKey, String> {
@@ -395,19 +655,15 @@ pub fn parse_laporan_answer(
 ) -> Result<Outcome<Result<RawComplaint, SetAside>>, XmlError> {
     let mut found: Option<Result<RawComplaint, SetAside>> = None;
     let mut others = Vec::new();
-    let root = parse_lapor(text, |el, range| {
-        if el.name == "laporan" && found.is_none() {
+    let root = walk_lapor(text, |tree, range| {
+        if tree.name(0) == "laporan" && found.is_none() {
             let raw = text[range].to_string();
-            found = Some(match complaint_from_element(&el, labels) {
+            found = Some(match complaint_from_tree(tree, 0, labels) {
                 Ok(complaint) => Ok(RawComplaint { complaint, raw }),
-                Err(reason) => Err(SetAside {
-                    tracking_id: el.attr("trackingid").and_then(|t| t.trim().parse().ok()),
-                    reason,
-                    raw,
-                }),
+                Err(reason) => Err(set_aside(tree, reason, raw)),
             });
         } else {
-            others.push(el);
+            others.push(tree.to_element(0));
         }
     })?;
     if let Some(env) = envelope_from(&root, &others) {
@@ -448,15 +704,16 @@ pub fn parse_write_answer(text: &str) -> Result<Outcome<WriteAnswer>, XmlError> 
 }
 
 fn flag(el: &Element, name: &str) -> Result<bool, String> {
-    match el.attr(name).map(str::trim) {
+    flag_value(el.attr(name), name)
+}
+
+/// Reads a 0/1 attribute such as `rahasia` or `anonim` (absent is 0).
+fn flag_value(value: Option<&str>, name: &str) -> Result<bool, String> {
+    match value.map(str::trim) {
         None | Some("0") | Some("") | Some("false") => Ok(false),
         Some("1") | Some("true") => Ok(true),
         Some(other) => Err(format!("{name}=\"{other}\" is not 0 or 1")),
     }
-}
-
-fn time_of(el: &Element, what: &str) -> Result<DateTime<Utc>, String> {
-    parse_timestamp(el.text.trim()).map_err(|e| format!("bad <{what}>: {e}"))
 }
 
 fn opt_text(el: &Element, name: &str) -> Option<String> {
@@ -467,89 +724,169 @@ fn opt_text(el: &Element, name: &str) -> Option<String> {
 
 /// Maps one `<laporan>` element to a complaint, or says why it cannot be used.
 pub fn complaint_from_element(el: &Element, labels: &StatusLabels) -> Result<Complaint, String> {
-    let tracking_id = match el.attr("trackingid").map(str::trim) {
+    complaint_from_tree(&mut Tree::of_element(el), 0, labels)
+}
+
+/// Where a `<laporan>`'s children are, found in one pass: the first child of each name
+/// read once, and the first and the count of each repeated one.
+#[derive(Default)]
+struct Fields {
+    diperbarui: Option<usize>,
+    dibuat: Option<usize>,
+    status: Option<usize>,
+    pelapor: Option<usize>,
+    judul: Option<usize>,
+    isi: Option<usize>,
+    klasifikasi: Option<usize>,
+    topik: Option<usize>,
+    kanal: Option<usize>,
+    lokasi: Option<usize>,
+    unit: Option<usize>,
+    tag: Repeated,
+    lampiran: Repeated,
+    tindaklanjut: Repeated,
+}
+
+#[derive(Default)]
+struct Repeated {
+    first: Option<usize>,
+    count: usize,
+}
+
+impl Fields {
+    fn of(tree: &Tree<'_>, el: usize) -> Fields {
+        let mut f = Fields::default();
+        let mut ignored = None;
+        let end = tree.nodes[el].end;
+        let mut at = el + 1;
+        while at < end {
+            let first = match tree.nodes[at].name {
+                "diperbarui" => &mut f.diperbarui,
+                "dibuat" => &mut f.dibuat,
+                "status" => &mut f.status,
+                "pelapor" => &mut f.pelapor,
+                "judul" => &mut f.judul,
+                "isi" => &mut f.isi,
+                "klasifikasi" => &mut f.klasifikasi,
+                "topik" => &mut f.topik,
+                "kanal" => &mut f.kanal,
+                "lokasi" => &mut f.lokasi,
+                "unit" => &mut f.unit,
+                "tag" => f.tag.add(),
+                "lampiran" => f.lampiran.add(),
+                "tindaklanjut" => f.tindaklanjut.add(),
+                _ => &mut ignored,
+            };
+            first.get_or_insert(at);
+            at = tree.nodes[at].end;
+        }
+        f
+    }
+}
+
+impl Repeated {
+    /// Counts one more, and gives the place for the first.
+    fn add(&mut self) -> &mut Option<usize> {
+        self.count += 1;
+        &mut self.first
+    }
+}
+
+/// [`complaint_from_element`] on node `el` of a tree, moving its texts out of the tree.
+fn complaint_from_tree(
+    tree: &mut Tree<'_>,
+    el: usize,
+    labels: &StatusLabels,
+) -> Result<Complaint, String> {
+    let tracking_id = match tree.attr(el, "trackingid").map(str::trim) {
         None | Some("") => return Err("missing trackingid".into()),
         Some(t) => t
             .parse::<TrackingId>()
             .map_err(|_| format!("trackingid '{t}' is not a decimal integer"))?,
     };
-    let diperbarui = time_of(
-        el.child("diperbarui").ok_or("missing <diperbarui>")?,
-        "diperbarui",
-    )?;
-    let dibuat = el
-        .child("dibuat")
-        .map(|d| time_of(d, "dibuat"))
-        .transpose()?;
-    let status_label = el.child_text("status").ok_or("missing <status>")?;
-    let status = labels
-        .parse(status_label)
-        .ok_or_else(|| format!("unknown status label '{}'", status_label.trim()))?;
-    let anonim = flag(el, "anonim")?;
-    let pelapor = if anonim {
-        None
-    } else {
-        el.child("pelapor").map(|p| Reporter {
-            namadepan: p.child_text("namadepan").unwrap_or_default().to_string(),
-            namabelakang: p.child_text("namabelakang").unwrap_or_default().to_string(),
-            email: p.child_text("email").unwrap_or_default().to_string(),
-            telpon: p.child_text("telpon").unwrap_or_default().to_string(),
-        })
+    let f = Fields::of(tree, el);
+    let time = |id: usize, what: &str| -> Result<DateTime<Utc>, String> {
+        parse_timestamp(tree.text(id).trim()).map_err(|e| format!("bad <{what}>: {e}"))
     };
-    let mut thread = Vec::new();
-    for t in el.children_named("tindaklanjut") {
-        let oleh_s = t.attr("oleh").unwrap_or_default();
+    let diperbarui = time(f.diperbarui.ok_or("missing <diperbarui>")?, "diperbarui")?;
+    let dibuat = f.dibuat.map(|d| time(d, "dibuat")).transpose()?;
+    let status_label = tree.text(f.status.ok_or("missing <status>")?);
+    let status = labels
+        .parse(&status_label)
+        .ok_or_else(|| format!("unknown status label '{}'", status_label.trim()))?;
+    let anonim = flag_value(tree.attr(el, "anonim"), "anonim")?;
+    let pelapor = match f.pelapor {
+        Some(p) if !anonim => Some(Reporter {
+            namadepan: tree.take_child_text(p, "namadepan"),
+            namabelakang: tree.take_child_text(p, "namabelakang"),
+            email: tree.take_child_text(p, "email"),
+            telpon: tree.take_child_text(p, "telpon"),
+        }),
+        _ => None,
+    };
+    let mut thread = Vec::with_capacity(f.tindaklanjut.count);
+    let mut at = f.tindaklanjut.first;
+    while let Some(t) = at {
+        let oleh_s = tree.attr(t, "oleh").unwrap_or_default();
         let oleh = Author::parse(oleh_s)
             .ok_or_else(|| format!("thread entry has unknown oleh=\"{oleh_s}\""))?;
-        let waktu = parse_timestamp(t.attr("waktu").unwrap_or_default())
+        let waktu = parse_timestamp(tree.attr(t, "waktu").unwrap_or_default())
             .map_err(|e| format!("bad thread entry waktu: {e}"))?;
+        let transaksi_id = tree.attr(t, "transaksiid").unwrap_or_default().to_string();
+        let unit = tree.attr(t, "unit").map(str::to_string);
+        let ref_ = tree.attr(t, "ref").map(str::to_string);
         thread.push(ThreadEntry {
-            transaksi_id: t.attr("transaksiid").unwrap_or_default().to_string(),
+            transaksi_id,
             oleh,
-            unit: t.attr("unit").map(str::to_string),
+            unit,
             waktu,
-            ref_: t.attr("ref").map(str::to_string),
-            isi: t.child_text("isi").unwrap_or_default().to_string(),
+            ref_,
+            isi: tree.take_child_text(t, "isi"),
         });
+        at = tree.child_after(el, Some(t), "tindaklanjut");
+    }
+    let rahasia = flag_value(tree.attr(el, "rahasia"), "rahasia")?;
+    let topik = tree
+        .take_reference(f.topik, "id")
+        .map(|(id, name)| TopicRef { id, name });
+    let lokasi = tree
+        .take_reference(f.lokasi, "kode")
+        .map(|(kode, name)| Location { kode, name });
+    let unit = tree
+        .take_reference(f.unit, "id")
+        .map(|(id, name)| UnitRef { id, name });
+    let mut tags = Vec::with_capacity(f.tag.count);
+    let mut at = f.tag.first;
+    while let Some(t) = at {
+        tags.push(tree.take_text(t));
+        at = tree.child_after(el, Some(t), "tag");
+    }
+    let mut lampiran = Vec::with_capacity(f.lampiran.count);
+    let mut at = f.lampiran.first;
+    while let Some(l) = at {
+        lampiran.push(Attachment {
+            url: tree.attr(l, "url").unwrap_or_default().to_string(),
+            jenis: tree.attr(l, "jenis").unwrap_or_default().to_string(),
+        });
+        at = tree.child_after(el, Some(l), "lampiran");
     }
     Ok(Complaint {
         tracking_id,
-        rahasia: flag(el, "rahasia")?,
+        rahasia,
         anonim,
-        judul: el.child_text("judul").unwrap_or_default().to_string(),
-        isi: el.child_text("isi").unwrap_or_default().to_string(),
-        klasifikasi: opt_text(el, "klasifikasi"),
-        topik: el.child("topik").and_then(|t| {
-            t.attr("id").map(|id| TopicRef {
-                id: id.trim().to_string(),
-                name: t.text.clone(),
-            })
-        }),
-        tags: el.children_named("tag").map(|t| t.text.clone()).collect(),
-        kanal: opt_text(el, "kanal"),
-        lokasi: el.child("lokasi").and_then(|l| {
-            l.attr("kode").map(|k| Location {
-                kode: k.trim().to_string(),
-                name: l.text.clone(),
-            })
-        }),
+        judul: tree.take_text_of(f.judul),
+        isi: tree.take_text_of(f.isi),
+        klasifikasi: tree.trimmed_text(f.klasifikasi),
+        topik,
+        tags,
+        kanal: tree.trimmed_text(f.kanal),
+        lokasi,
         pelapor,
         status,
-        unit: el.child("unit").and_then(|u| {
-            u.attr("id").map(|id| UnitRef {
-                id: id.trim().to_string(),
-                name: u.text.clone(),
-            })
-        }),
+        unit,
         dibuat,
         diperbarui,
-        lampiran: el
-            .children_named("lampiran")
-            .map(|l| Attachment {
-                url: l.attr("url").unwrap_or_default().to_string(),
-                jenis: l.attr("jenis").unwrap_or_default().to_string(),
-            })
-            .collect(),
+        lampiran,
         thread,
     })
 }
@@ -1047,6 +1384,41 @@ mod tests {
             p.set_aside[1].reason
         );
         assert_eq!(p.next.unwrap().setelah, Some(1916503));
+    }
+
+    #[test]
+    fn split_text_and_escaped_attributes_read_whole() {
+        let doc = r#"<lapor status="ok"><laporan trackingid="7" anonim="0">
+<judul>a<!-- c -->b&amp;<![CDATA[<c>]]><em>skipped</em>d&#x41;</judul><isi>one</isi>
+<tag> spaced </tag><tag>x&lt;y</tag>
+<topik id="&#x35;">Per&apos;hubungan</topik><lokasi kode=" 34.01 ">L</lokasi>
+<pelapor><namadepan>Sri &amp; Co</namadepan><email>s@e.org</email></pelapor>
+<status>Proses</status><diperbarui> 2026-11-21T10:00:00+07:00 </diperbarui>
+<lampiran url="https://x/?a=1&amp;b=2" jenis="image/jpeg"/><lampiran url="u2"/>
+</laporan></lapor>"#;
+        let p = page(doc);
+        let c = &p.items[0].complaint;
+        assert_eq!(c.judul, "ab&<c>dA");
+        assert_eq!(c.tags, vec![" spaced ", "x<y"]);
+        let topik = c.topik.as_ref().unwrap();
+        assert_eq!(
+            (topik.id.as_str(), topik.name.as_str()),
+            ("5", "Per'hubungan")
+        );
+        assert_eq!(c.lokasi.as_ref().unwrap().kode, "34.01");
+        let pelapor = c.pelapor.as_ref().unwrap();
+        assert_eq!(pelapor.namadepan, "Sri & Co");
+        assert_eq!(pelapor.namabelakang, "");
+        assert_eq!(c.lampiran[0].url, "https://x/?a=1&b=2");
+        assert_eq!(c.lampiran[1].jenis, "");
+        // The owned route (parse_lapor's Element) reads the same complaint.
+        let labels = StatusLabels::default();
+        let mut via_element = Vec::new();
+        parse_lapor(doc, |el, _| {
+            via_element.push(complaint_from_element(&el, &labels).unwrap())
+        })
+        .unwrap();
+        assert_eq!(via_element, vec![c.clone()]);
     }
 
     #[test]
