@@ -391,13 +391,10 @@ impl Store {
     /// A complaint's history, oldest first.
     pub fn events(&self, id: TrackingId) -> Result<Vec<Event>, StoreError> {
         let mut out = Vec::new();
+        let _gc = self.inner.gc.read().unwrap_or_else(|e| e.into_inner());
         for kv in self.inner.events.scan_prefix(id_key(id)) {
             let (_, v) = kv.map_err(|e| self.err(e))?;
-            if v.first() == Some(&b'[') {
-                out.extend(self.decode::<Vec<Event>>("event batch", &v)?);
-            } else {
-                out.push(self.decode("event", &v)?);
-            }
+            out.extend(self.event_row(&v)?);
         }
         // A batch is keyed by its first seq; sorting keeps seq order even when another
         // writer drew ids between a batch's events.
@@ -409,20 +406,37 @@ impl Store {
     /// one event or a batch written together); unreadable rows count as one.
     pub fn event_count(&self) -> usize {
         let mut n = 0;
+        let _gc = self.inner.gc.read().unwrap_or_else(|e| e.into_inner());
         for v in self.inner.events.iter().values() {
             n += match v {
-                Ok(v) if v.first() == Some(&b'[') => {
-                    serde_json::from_slice::<Vec<serde::de::IgnoredAny>>(&v).map_or(1, |b| b.len())
-                }
-                _ => 1,
+                Ok(v) => self.event_row(&v).map_or(1, |b| b.len()),
+                Err(_) => 1,
             };
         }
         n
     }
 
-    /// The events one commit adds to one complaint, as one row: a JSON array keyed by the
+    /// The events of one row of the events tree: a pointer to a batch in the value log
+    /// (written by page commits), a JSON array (a batch) or one JSON event. The caller
+    /// holds `gc` shared.
+    fn event_row(&self, v: &[u8]) -> Result<Vec<Event>, StoreError> {
+        match v.split_first() {
+            Some((&EVENTS_IN_LOG, ptr)) => {
+                let ptr = blobs::BlobPtr::decode(ptr).ok_or_else(|| StoreError::Damaged {
+                    path: self.inner.path.clone(),
+                    detail: "an event row is unreadable".into(),
+                })?;
+                self.decode("event batch", &self.inner.blobs.read(ptr)?)
+            }
+            Some((b'[', _)) => self.decode("event batch", v),
+            _ => Ok(vec![self.decode("event", v)?]),
+        }
+    }
+
+    /// The events one commit adds to one complaint, as one batch: a JSON array keyed by the
     /// first event's seq (each event still has its own seq). One row instead of one per
-    /// event keeps the events tree small (fewer keys for sled to index and rewrite).
+    /// event keeps the events tree small (fewer keys for sled to index and rewrite); a
+    /// page commit puts the array itself in the value log.
     fn event_batch(
         &self,
         tid: TrackingId,
@@ -463,11 +477,17 @@ impl Store {
             quarantine_rows.push((id_key(id), json(&quarantine_item(id, now, page.run_id, q))?));
         }
         let (outbox_rows, outbox_events) = self.prepare_outbox(&page.outbox, now)?;
-        event_rows.extend(outbox_events);
         let cursor = page.cursor.as_ref().map(json).transpose()?;
         let dead = self.dead_after(superseded)?;
-        // The records are on disk before any pointer to them is.
+        // Records and event batches go to the value log, and are on disk before any
+        // pointer to them is; sled gets the pointers.
+        let n = records.len();
+        records.extend(event_rows.iter_mut().map(|(_, v)| std::mem::take(v)));
         let ptrs = self.inner.blobs.append(&records)?;
+        for ((_, v), ptr) in event_rows.iter_mut().zip(&ptrs[n..]) {
+            *v = event_pointer(*ptr);
+        }
+        event_rows.extend(outbox_events);
         let complaint_rows: Vec<_> = page
             .upserts
             .iter()
@@ -635,12 +655,39 @@ impl Store {
         for (k, row) in rows {
             batch.insert(k, row);
         }
+        // Event batches in the value log move too (they are never superseded).
+        let mut event_batch = sled::Batch::default();
+        let mut keys = Vec::new();
+        let mut values = Vec::new();
+        let mut move_events =
+            |keys: &mut Vec<sled::IVec>, values: &mut Vec<Vec<u8>>| -> Result<(), StoreError> {
+                let ptrs = self.inner.blobs.append(values)?;
+                for (k, ptr) in keys.drain(..).zip(ptrs) {
+                    event_batch.insert(k, event_pointer(ptr));
+                }
+                values.clear();
+                Ok(())
+            };
+        for kv in self.inner.events.iter() {
+            let (k, v) = kv.map_err(|e| self.err(e))?;
+            if let Some((&EVENTS_IN_LOG, ptr)) = v.split_first()
+                && let Some(ptr) = blobs::BlobPtr::decode(ptr)
+            {
+                values.push(self.inner.blobs.read(ptr)?);
+                keys.push(k);
+                if values.len() == 512 {
+                    move_events(&mut keys, &mut values)?;
+                }
+            }
+        }
+        move_events(&mut keys, &mut values)?;
         let _gc = self.inner.gc.write().unwrap_or_else(|e| e.into_inner());
         let first_json = json(&first)?;
         let zero = json(&0u64)?;
         let i = &self.inner;
-        let res = (&i.complaints, &i.meta).transaction(|(tc, tm)| {
+        let res = (&i.complaints, &i.events, &i.meta).transaction(|(tc, te, tm)| {
             tc.apply_batch(&batch)?;
+            te.apply_batch(&event_batch)?;
             tm.insert(META_BLOB_DEAD, zero.as_slice())?;
             tm.insert(META_BLOB_FIRST, first_json.as_slice())?;
             Ok::<_, Tx>(())
@@ -1070,6 +1117,17 @@ fn json<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>, StoreError> {
 
 fn hash_bytes(hash: &str) -> Vec<u8> {
     hex::decode(hash).unwrap_or_else(|_| hash.as_bytes().to_vec())
+}
+
+/// Marks a row of the events tree that points to its batch in the value log (JSON rows
+/// start with `[` or `{`).
+const EVENTS_IN_LOG: u8 = 0xB1;
+
+fn event_pointer(ptr: blobs::BlobPtr) -> Vec<u8> {
+    let mut row = Vec::with_capacity(1 + blobs::BlobPtr::BYTES);
+    row.push(EVENTS_IN_LOG);
+    row.extend_from_slice(&ptr.encode());
+    row
 }
 
 /// A row of the `complaints` tree: where the record is, and its content hash.

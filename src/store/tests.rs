@@ -255,7 +255,10 @@ fn a_page_stores_each_complaints_events_as_one_row() {
 
 fn commit(s: &Store, recs: Vec<StoredComplaint>) {
     s.commit_page(PageCommit {
-        upserts: recs.into_iter().map(|r| (r, vec![])).collect(),
+        upserts: recs
+            .into_iter()
+            .map(|r| (r, vec![EventKind::FirstSeen]))
+            .collect(),
         ..Default::default()
     })
     .unwrap();
@@ -314,6 +317,11 @@ fn superseded_records_are_counted_and_compaction_reclaims_them() {
     assert_eq!(one.complaint, complaint(1, 5));
     assert_eq!(one.raw, "<laporan round=\"5\"/>");
     assert!(!s.get_complaint(7).unwrap().unwrap().in_stream);
+    assert_eq!(
+        s.events(1).unwrap().len(),
+        5,
+        "event batches moved with the records"
+    );
     drop(s);
 
     // Reopened: the same records, through the new pointers.
@@ -327,6 +335,7 @@ fn superseded_records_are_counted_and_compaction_reclaims_them() {
     })
     .unwrap();
     assert_eq!(n, 50);
+    assert_eq!(s.event_count(), 250);
 }
 
 #[test]
@@ -388,8 +397,7 @@ fn a_damaged_record_is_an_error_naming_the_segment() {
         .join(blobs::BLOB_DIR)
         .join(&segments(dir.path())[0]);
     let mut bytes = std::fs::read(&seg).unwrap();
-    let last = bytes.len() - 1;
-    bytes[last] ^= 0xff;
+    bytes[12] ^= 0xff; // inside the first value: the record (its frame header is 8 bytes)
     std::fs::write(&seg, bytes).unwrap();
     match s.get_complaint(1) {
         Err(e @ StoreError::Damaged { .. }) => {
