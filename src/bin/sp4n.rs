@@ -14,5 +14,6 @@ fn limit_malloc_arenas() {
     // SAFETY: mallopt only sets an allocator parameter; no thread exists yet.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
     }
 }

@@ -475,11 +475,17 @@ async fn commit_items(
                         .outbox
                         .retain(|o| o.request.action.tracking_id() != Some(tid));
                 }
-                if s.complaint_hash(tid)?.as_deref() == Some(hash.as_str()) {
+                let known = s.complaint_hash(tid)?;
+                if known.as_deref() == Some(hash.as_str()) {
                     counts.unchanged += 1;
                     continue;
                 }
-                match s.get_complaint(tid)? {
+                // Only a known complaint has a record to read (one index lookup for new ones).
+                let old = match known {
+                    Some(_) => s.get_complaint(tid)?,
+                    None => None,
+                };
+                match old {
                     None => {
                         counts.new += 1;
                         let (rec, events, outbox) =
