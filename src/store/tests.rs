@@ -273,6 +273,10 @@ fn segments(dir: &Path) -> Vec<String> {
     names
 }
 
+fn first_segment(dir: &Path) -> std::path::PathBuf {
+    dir.join(blobs::BLOB_DIR).join(&segments(dir)[0])
+}
+
 #[test]
 fn superseded_records_are_counted_and_compaction_reclaims_them() {
     let dir = tempfile::tempdir().unwrap();
@@ -368,10 +372,7 @@ fn a_torn_tail_stays_unreferenced_and_appends_continue_after_it() {
         commit(&s, vec![stored(complaint(1, 1))]);
     }
     // A crash in the middle of an append: half a frame at the end of the segment.
-    let seg = dir
-        .path()
-        .join(blobs::BLOB_DIR)
-        .join(&segments(dir.path())[0]);
+    let seg = first_segment(dir.path());
     let mut f = std::fs::OpenOptions::new().append(true).open(&seg).unwrap();
     std::io::Write::write_all(&mut f, &[200, 0, 0, 0, 1, 2]).unwrap();
     drop(f);
@@ -392,10 +393,7 @@ fn a_damaged_record_is_an_error_naming_the_segment() {
     let dir = tempfile::tempdir().unwrap();
     let s = Store::open(dir.path()).unwrap();
     commit(&s, vec![stored(complaint(1, 1))]);
-    let seg = dir
-        .path()
-        .join(blobs::BLOB_DIR)
-        .join(&segments(dir.path())[0]);
+    let seg = first_segment(dir.path());
     let mut bytes = std::fs::read(&seg).unwrap();
     bytes[12] ^= 0xff; // inside the first value: the record (its frame header is 8 bytes)
     std::fs::write(&seg, bytes).unwrap();
