@@ -3,7 +3,7 @@
 //! PID), `sp4n status` beside a running agent, and SIGTERM in the middle of a pull and of
 //! a push: exit 0, a consistent store, nothing lost or sent twice after a restart.
 
-use sp4n::sim::{SimHandle, SimOptions};
+use sp4n::sim::{Faults, SimHandle, SimOptions};
 use sp4n::store::{EventKind, OutboxState, Store};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -208,6 +208,12 @@ async fn one_agent_per_store_health_metrics_and_status_beside_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_in_the_middle_of_a_pull_then_a_restart_completes_it() {
     let env = start_sim(62, 1500).await;
+    // The 5th request never gets an answer: the pull is certainly in the middle (after
+    // some committed pages, waiting on a page) when SIGTERM comes, however fast it runs.
+    env.sim.set_faults(Faults {
+        hang_every: 5,
+        ..Faults::default()
+    });
     let cfg = config(&env, "", "pull = \"* * * * * *\"\ngrace_seconds = 1");
     let mut a = agent(&cfg).await;
     a.wait_log(&["Job started", "pull"]).await;
@@ -238,6 +244,7 @@ async fn sigterm_in_the_middle_of_a_pull_then_a_restart_completes_it() {
     }
 
     // A restarted agent's next pull brings everything, each complaint once.
+    env.sim.set_faults(Faults::default());
     let mut a = agent(&cfg).await;
     a.wait_log(&["Job finished", "pull"]).await;
     a.signal(libc::SIGINT);
