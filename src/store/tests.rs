@@ -411,3 +411,45 @@ fn a_damaged_record_is_an_error_naming_the_segment() {
     let e = s.get_complaint(1).unwrap_err();
     assert!(matches!(e, StoreError::Damaged { .. }), "{e}");
 }
+
+#[test]
+fn readers_see_every_record_while_compactions_move_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(dir.path()).unwrap();
+    commit(&s, (1..=300).map(|id| stored(complaint(id, 1))).collect());
+    commit(&s, (1..=300).map(|id| stored(complaint(id, 2))).collect());
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|r| {
+            let (s, stop) = (s.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut rounds = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) || rounds == 0 {
+                    let mut n = 0;
+                    s.for_each_complaint(|c| {
+                        assert_eq!(c.complaint, complaint(c.tracking_id(), 2));
+                        n += 1;
+                        true
+                    })
+                    .unwrap();
+                    assert_eq!(n, 300);
+                    let id = 1 + (rounds + r) % 300;
+                    assert_eq!(
+                        s.get_complaint(id).unwrap().unwrap().complaint,
+                        complaint(id, 2)
+                    );
+                    assert_eq!(s.events(id).unwrap().len(), 2);
+                    rounds += 1;
+                }
+                rounds
+            })
+        })
+        .collect();
+    for _ in 0..10 {
+        s.compact(true).unwrap();
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for r in readers {
+        assert!(r.join().expect("a reader failed") > 0);
+    }
+}
