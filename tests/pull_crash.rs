@@ -6,36 +6,13 @@ mod pull_support;
 
 use pull_support::*;
 use sp4n::sim::Faults;
-use std::path::Path;
 use std::time::Duration;
-
-/// Writes an `sp4n.toml` that points at the simulator.
-pub fn write_config(dir: &Path, env: &Env, page_size: u32) -> std::path::PathBuf {
-    let up = env.sim.upstream_config();
-    let text = format!(
-        "[upstream]\nbase_url = \"{}\"\ntoken_file = \"{}\"\nca_file = \"{}\"\npage_size = {page_size}\ntotal_timeout_seconds = 10\n\n[store]\npath = \"{}\"\n[mappings]\ndir = \"{}\"\n",
-        up.base_url.unwrap(),
-        up.token_file.unwrap().display(),
-        up.ca_file.unwrap().display(),
-        dir.join("crash-store").display(),
-        concat!(env!("CARGO_MANIFEST_DIR"), "/mappings")
-    );
-    let path = dir.join("sp4n.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_pulls_resume_without_loss_or_duplicate_events() {
     let env = start(31, 6000, Faults::default()).await;
-    let cfg = write_config(env.dir.path(), &env, 20);
-    let mut rng: u64 = 0x5EED_0000_C0FF_EE11;
-    let mut next = move || {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng
-    };
+    let cfg = write_config(env.dir.path(), &env, "crash-store", 20);
+    let mut next = kill_moments(0x5EED_0000_C0FF_EE11);
     let mut kills = 0;
     let mut runs = 0;
     // The kill comes at a random moment within `window`; a run that finishes first makes

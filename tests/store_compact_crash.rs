@@ -14,20 +14,6 @@ use std::time::Duration;
 mod cli_support;
 use cli_support::sp4n;
 
-fn write_config(dir: &Path, env: &Env) -> std::path::PathBuf {
-    let text = format!(
-        "[upstream]\nbase_url = \"{}\"\ntoken_file = \"{}\"\nca_file = \"{}\"\n\n[store]\npath = \"{}\"\n[mappings]\ndir = \"{}\"\n",
-        env.sim.base_url(),
-        env.sim.token_file().display(),
-        env.sim.ca_file().display(),
-        dir.join("compact-store").display(),
-        concat!(env!("CARGO_MANIFEST_DIR"), "/mappings")
-    );
-    let path = dir.join("sp4n.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
 /// Everything a person can read from the store: records and histories.
 fn snapshot(path: &Path) -> Vec<(sp4n::store::StoredComplaint, usize)> {
     let s = Store::open(path).unwrap();
@@ -44,7 +30,7 @@ fn snapshot(path: &Path) -> Vec<(sp4n::store::StoredComplaint, usize)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_compactions_lose_nothing() {
     let env = start(71, 2000, Faults::default()).await;
-    let cfg = write_config(env.dir.path(), &env);
+    let cfg = write_config(env.dir.path(), &env, "compact-store", 100);
     assert_eq!(
         sp4n(&cfg, &["pull", "--quiet"]).await.status.code(),
         Some(0)
@@ -63,13 +49,7 @@ async fn killed_compactions_lose_nothing() {
     let expected = snapshot(&store_path);
     assert_eq!(expected.len(), 2000);
 
-    let mut rng: u64 = 0xC0DE_5EED_0000_0071;
-    let mut next = move || {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng
-    };
+    let mut next = kill_moments(0xC0DE_5EED_0000_0071);
     let (mut kills, mut runs, mut completed) = (0, 0, 0);
     // The kill comes at a random moment within `window`; a compaction that finishes
     // first makes the window shorter, so the test gets its kills on any machine.

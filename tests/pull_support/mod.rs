@@ -200,3 +200,36 @@ pub fn assert_cursor_not_past_unseen(store: &Store, gt: &GroundTruth) {
         }
     }
 }
+
+/// Writes an `sp4n.toml` in `dir` for the binary: the simulator upstream, the store
+/// `dir/<store>`, the shipped mappings.
+pub fn write_config(
+    dir: &std::path::Path,
+    env: &Env,
+    store: &str,
+    page_size: u32,
+) -> std::path::PathBuf {
+    let up = env.sim.upstream_config();
+    let text = format!(
+        "[upstream]\nbase_url = \"{}\"\ntoken_file = \"{}\"\nca_file = \"{}\"\npage_size = {page_size}\ntotal_timeout_seconds = 10\n\n[store]\npath = \"{}\"\n[mappings]\ndir = \"{}\"\n",
+        up.base_url.unwrap(),
+        up.token_file.unwrap().display(),
+        up.ca_file.unwrap().display(),
+        dir.join(store).display(),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/mappings")
+    );
+    let path = dir.join("sp4n.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A xorshift generator for the crash tests' kill moments: the same seed, the same run.
+pub fn kill_moments(seed: u64) -> impl FnMut() -> u64 {
+    let mut rng = seed;
+    move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    }
+}
