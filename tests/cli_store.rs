@@ -4,7 +4,7 @@ mod pull_support;
 
 use pull_support::*;
 use sp4n::sim::Faults;
-use sp4n::store::{NewOutboxEntry, Store, new_ref};
+use sp4n::store::{EventKind, NewOutboxEntry, RoutedBy, Routing, Store, new_ref};
 use sp4n::upstream::{WriteAction, WriteRequest};
 use std::path::Path;
 
@@ -32,23 +32,56 @@ async fn rebuild_exports_local_only_data_then_pulls_everything_again() {
     assert_eq!(out.status.code(), Some(0));
     let store_path = env.dir.path().join("rb-store");
     let r = new_ref();
-    {
+    let (id, triaged_at) = {
         let s = Store::open(&store_path).unwrap();
         let id = s.complaint_ids().unwrap()[0];
-        s.enqueue(vec![NewOutboxEntry {
-            opd: "DINKES".into(),
-            requested_by: "admin".into(),
-            request: WriteRequest {
-                ref_: r.clone(),
-                action: WriteAction::Disposisi {
-                    tracking_id: id,
-                    unit: "2405".into(),
-                    catatan: "x".into(),
-                },
+        // Local-only data: a person's routing with its note, and an entry whose answer was lost.
+        s.update_complaint(
+            id,
+            |c| {
+                c.routing = Some(Routing {
+                    opd: "DINKES".into(),
+                    rule_id: "triage".into(),
+                    revision: "r1".into(),
+                    routed_at: chrono::Utc::now(),
+                    by: RoutedBy::Person("admin".into()),
+                });
+                Ok(vec![EventKind::TriageAssigned {
+                    opd: "DINKES".into(),
+                    by: "admin".into(),
+                    note: "puskesmas".into(),
+                }])
             },
-        }])
+            vec![],
+        )
         .unwrap();
-    }
+        let queued = s
+            .enqueue(vec![NewOutboxEntry {
+                opd: "DINKES".into(),
+                requested_by: "admin".into(),
+                request: WriteRequest {
+                    ref_: r.clone(),
+                    action: WriteAction::Disposisi {
+                        tracking_id: id,
+                        unit: "2405".into(),
+                        catatan: "x".into(),
+                    },
+                },
+            }])
+            .unwrap();
+        let mut sent = queued[0].clone();
+        sent.attempts = 1;
+        sent.outcome_unknown = true;
+        s.update_entry(&sent).unwrap();
+        let at = s
+            .events(id)
+            .unwrap()
+            .into_iter()
+            .find(|e| matches!(e.kind, EventKind::TriageAssigned { .. }))
+            .unwrap()
+            .at;
+        (id, at)
+    };
     let out = sp4n(&cfg, &["store", "rebuild"]).await;
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(0), "{err}");
@@ -70,9 +103,30 @@ async fn rebuild_exports_local_only_data_then_pulls_everything_again() {
         names.iter().any(|n| n.starts_with("rb-store.damaged-")),
         "{names:?}"
     );
+    assert!(
+        err.contains(
+            "restored 1 routing decisions, 1 triage notes and 1 unfinished outbox entries"
+        ),
+        "{err}"
+    );
     let s = Store::open(&store_path).unwrap();
     assert_store_equals_truth(&s, &env.truth());
-    assert!(s.outbox_all().unwrap().is_empty());
+    // Put back: the routing, the note with its time, the entry with its ref and its
+    // unknown outcome (so the push reads back before sending again).
+    let c = s.get_complaint(id).unwrap().unwrap();
+    assert_eq!(c.opd(), "DINKES");
+    assert_eq!(c.routing.unwrap().by, RoutedBy::Person("admin".into()));
+    let note = s
+        .events(id)
+        .unwrap()
+        .into_iter()
+        .find(|e| matches!(e.kind, EventKind::TriageAssigned { .. }));
+    assert_eq!(note.map(|e| e.at), Some(triaged_at));
+    let outbox = s.outbox_all().unwrap();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].ref_, r);
+    assert!(outbox[0].outcome_unknown);
+    assert_eq!(outbox[0].attempts, 1);
     drop(s);
 
     // A damaged store: nothing to export, still rebuilt.

@@ -3,19 +3,20 @@
 //!
 //! Moves the store aside (never deletes it), exports first what exists only locally —
 //! unfinished outbox entries, routing decisions, triage notes — to a JSON file when the old
-//! store is still readable, then pulls everything again into a fresh store.
+//! store is still readable, then pulls everything again into a fresh store and puts the
+//! exported data back into it.
 
 use super::{CliError, Ctx, EXIT_STORE};
 use crate::pull::{Mode, PullOptions};
-use crate::store::{EventKind, Store, StoreError};
+use crate::store::{EventKind, NewOutboxEntry, RoutedBy, Store, StoreError};
 use crate::upstream::Client;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum StoreCmd {
-    /// Move the store aside, export local-only data, and pull everything again.
+    /// Move the store aside, export local-only data, pull everything again, put the data back.
     #[command(
-        after_help = "Example:\n  sp4n store rebuild\n\nThe old store is kept as <store>.damaged-<time>; the export is <store>.export-<time>.json."
+        after_help = "Example:\n  sp4n store rebuild\n\nThe old store is kept as <store>.damaged-<time>; the export is <store>.export-<time>.json. Routing decisions by people, triage notes and unfinished outbox entries (with their refs, so nothing is sent twice) are put back into the new store; anything that could not be is named, and stays in the export."
     )]
     Rebuild,
     /// Reclaim the room of superseded complaint records now.
@@ -116,6 +117,80 @@ pub fn export(store: &Store) -> Export {
     ex
 }
 
+/// What a rebuild put back into the new store from the export.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Restored {
+    /// Routing decisions taken by a person or followed from upstream.
+    pub routings: usize,
+    /// Triage notes and reroutes by a person, with their original times.
+    pub history_events: usize,
+    /// Unfinished outbox entries, with their refs, states and attempts.
+    pub outbox_entries: usize,
+    /// Complaints of the export that the new pull did not bring (their routing and notes
+    /// stay only in the export file).
+    pub missing: Vec<crate::model::TrackingId>,
+}
+
+/// Puts the exported local-only data into the rebuilt store. Outbox entries keep their
+/// `ref`, state and `outcome_unknown` flag, so an entry whose answer was lost is read back
+/// before it is sent again, exactly as in the old store.
+pub fn restore(store: &Store, ex: &Export) -> Result<Restored, StoreError> {
+    let mut r = Restored::default();
+    for (id, routing) in &ex.routings {
+        if routing.by == RoutedBy::Rules {
+            continue;
+        }
+        let restored = store.update_complaint(
+            *id,
+            |c| {
+                c.routing = Some(routing.clone());
+                Ok(vec![])
+            },
+            vec![],
+        )?;
+        match restored {
+            Some(_) => r.routings += 1,
+            None => r.missing.push(*id),
+        }
+    }
+    let mut present = std::collections::HashSet::new();
+    for e in &ex.triage {
+        if present.contains(&e.tracking_id) || store.complaint_hash(e.tracking_id)?.is_some() {
+            present.insert(e.tracking_id);
+        }
+    }
+    let events: Vec<_> = ex
+        .triage
+        .iter()
+        .filter(|e| present.contains(&e.tracking_id))
+        .cloned()
+        .collect();
+    store.restore_events(&events)?;
+    r.history_events = events.len();
+    let fresh = store.enqueue(
+        ex.outbox_unfinished
+            .iter()
+            .map(|e| NewOutboxEntry {
+                opd: e.opd.clone(),
+                requested_by: e.requested_by.clone(),
+                request: e.request.clone(),
+            })
+            .collect(),
+    )?;
+    for (old, mut entry) in ex.outbox_unfinished.iter().zip(fresh) {
+        entry.requested_at = old.requested_at;
+        entry.state = old.state.clone();
+        entry.attempts = old.attempts;
+        entry.last_error = old.last_error.clone();
+        entry.outcome_unknown = old.outcome_unknown;
+        store.update_entry(&entry)?;
+        r.outbox_entries += 1;
+    }
+    r.missing.sort_unstable();
+    r.missing.dedup();
+    Ok(r)
+}
+
 /// `<store><infix><stamp>[-n]<ext>` beside the store, a name not taken yet (two rebuilds
 /// within one second must not collide).
 fn sibling(path: &Path, infix: &str, stamp: &str, ext: &str) -> PathBuf {
@@ -146,7 +221,7 @@ async fn rebuild(ctx: &Ctx) -> Result<i32, CliError> {
     let opened = tokio::task::spawn_blocking(move || Store::open(&p))
         .await
         .map_err(|e| CliError::new(EXIT_STORE, e.to_string()))?;
-    let export_note = match opened {
+    let (export_note, exported) = match opened {
         Err(e @ StoreError::Locked { .. }) => return Err(e.into()),
         Ok(old) => {
             let ex = tokio::task::spawn_blocking(move || export(&old))
@@ -164,15 +239,19 @@ async fn rebuild(ctx: &Ctx) -> Result<i32, CliError> {
                     ),
                 )
             })?;
-            format!(
+            let note = format!(
                 "exported {} unfinished outbox entries, {} routing decisions and {} triage notes to {}",
                 ex.outbox_unfinished.len(),
                 ex.routings.len(),
                 ex.triage.len(),
                 file.display()
-            )
+            );
+            (note, Some(ex))
         }
-        Err(e) => format!("the old store could not be read ({e}); nothing could be exported"),
+        Err(e) => (
+            format!("the old store could not be read ({e}); nothing could be exported"),
+            None,
+        ),
     };
     let aside = sibling(&path, ".damaged-", &stamp, "");
     if path.exists() {
@@ -202,5 +281,22 @@ async fn rebuild(ctx: &Ctx) -> Result<i32, CliError> {
     opts.notes = super::pull::rejected_notes(rejected.as_deref());
     let report = crate::pull::pull(&store, &client, router, &opts).await?;
     super::pull::print_report(ctx, &report)?;
+    if let Some(ex) = exported {
+        let r = store.run(move |s| restore(s, &ex)).await?;
+        eprintln!(
+            "restored {} routing decisions, {} triage notes and {} unfinished outbox entries",
+            r.routings, r.history_events, r.outbox_entries
+        );
+        if !r.missing.is_empty() {
+            eprintln!(
+                "not in the new store yet (their routing and notes stay in the export): {}",
+                r.missing
+                    .iter()
+                    .map(|id| id.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
     Ok(crate::pull::exit_code(&report))
 }

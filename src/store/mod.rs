@@ -699,6 +699,22 @@ impl Store {
         Ok(Some(size.saturating_sub(after)))
     }
 
+    /// Appends events exported from another store to the histories they name, keeping
+    /// their times and kinds (new sequence numbers), flushed. Used by `store rebuild`.
+    pub fn restore_events(&self, events: &[Event]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for e in events {
+            let seq = self.next_id()?;
+            let ev = event(e.tracking_id, seq, e.at, &e.kind);
+            batch.insert(&event_key(e.tracking_id, seq)[..], json(&ev)?);
+        }
+        self.inner
+            .events
+            .apply_batch(batch)
+            .map_err(|e| self.err(e))?;
+        self.flush()
+    }
+
     /// Appends one event to a complaint's history (flushed).
     pub fn append_event(&self, id: TrackingId, kind: EventKind) -> Result<Event, StoreError> {
         let seq = self.next_id()?;
