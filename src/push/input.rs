@@ -211,7 +211,21 @@ fn open_for_work(exp: &Expected, what: &str) -> Result<(), InputError> {
     }
 }
 
-fn enqueue(store: &Store, entry: NewOutboxEntry) -> Result<OutboxEntry, InputError> {
+/// Queues one write for `opd`, requested by `who`, with a fresh `ref` made here, once.
+fn enqueue(
+    store: &Store,
+    opd: String,
+    who: &str,
+    action: WriteAction,
+) -> Result<OutboxEntry, InputError> {
+    let entry = NewOutboxEntry {
+        opd,
+        requested_by: who.to_string(),
+        request: WriteRequest {
+            ref_: new_ref(),
+            action,
+        },
+    };
     // The store flushes before returning: accepted means on disk.
     let mut out = store.enqueue(vec![entry])?;
     out.pop()
@@ -239,17 +253,12 @@ pub fn followup(
     let unit = opd.unit_id.clone().unwrap_or_default();
     enqueue(
         store,
-        NewOutboxEntry {
-            opd: opd.code,
-            requested_by: who.to_string(),
-            request: WriteRequest {
-                ref_: new_ref(),
-                action: WriteAction::TindakLanjut {
-                    tracking_id: input.tracking_id,
-                    unit,
-                    isi: input.text.clone(),
-                },
-            },
+        opd.code,
+        who,
+        WriteAction::TindakLanjut {
+            tracking_id: input.tracking_id,
+            unit,
+            isi: input.text.clone(),
         },
     )
 }
@@ -265,17 +274,12 @@ pub fn set_status(
     policy::check_status_change(exp.status, input.status).map_err(InputError::StatusNotAllowed)?;
     enqueue(
         store,
-        NewOutboxEntry {
-            opd: exp.opd,
-            requested_by: who.to_string(),
-            request: WriteRequest {
-                ref_: new_ref(),
-                action: WriteAction::SetStatus {
-                    tracking_id: input.tracking_id,
-                    nilai: input.status,
-                    alasan: input.reason.clone(),
-                },
-            },
+        exp.opd,
+        who,
+        WriteAction::SetStatus {
+            tracking_id: input.tracking_id,
+            nilai: input.status,
+            alasan: input.reason.clone(),
         },
     )
 }
@@ -298,17 +302,12 @@ pub fn dispose(
     let unit = opd.unit_id.clone().unwrap_or_default();
     enqueue(
         store,
-        NewOutboxEntry {
-            opd: opd.code,
-            requested_by: who.to_string(),
-            request: WriteRequest {
-                ref_: new_ref(),
-                action: WriteAction::Disposisi {
-                    tracking_id: input.tracking_id,
-                    unit,
-                    catatan: note,
-                },
-            },
+        opd.code,
+        who,
+        WriteAction::Disposisi {
+            tracking_id: input.tracking_id,
+            unit,
+            catatan: note,
         },
     )
 }
@@ -464,14 +463,9 @@ pub fn submit(store: &Store, form: &SubmitForm, who: &str) -> Result<OutboxEntry
     let laporan = form.to_complaint()?;
     enqueue(
         store,
-        NewOutboxEntry {
-            opd: ADMIN_OPD.to_string(),
-            requested_by: who.to_string(),
-            request: WriteRequest {
-                ref_: new_ref(),
-                action: WriteAction::AddStream { laporan },
-            },
-        },
+        ADMIN_OPD.to_string(),
+        who,
+        WriteAction::AddStream { laporan },
     )
 }
 
