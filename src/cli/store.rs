@@ -58,18 +58,15 @@ async fn compact(ctx: &Ctx) -> Result<i32, CliError> {
     if ctx.json {
         ctx.print_json(&out)?;
     } else {
+        use crate::report::status::human_bytes;
         println!(
-            "compacted the value log: {:.1} MiB -> {:.1} MiB ({:.1} MiB reclaimed)",
-            mib(out.value_log_bytes_before),
-            mib(out.value_log_bytes_after),
-            mib(out.reclaimed_bytes)
+            "compacted the value log: {} -> {} ({} reclaimed)",
+            human_bytes(out.value_log_bytes_before),
+            human_bytes(out.value_log_bytes_after),
+            human_bytes(out.reclaimed_bytes)
         );
     }
     Ok(0)
-}
-
-fn mib(bytes: u64) -> f64 {
-    bytes as f64 / 1_048_576.0
 }
 
 /// What a rebuild exports from the old store.
@@ -153,18 +150,23 @@ pub fn restore(store: &Store, ex: &Export) -> Result<Restored, StoreError> {
             None => r.missing.push(*id),
         }
     }
-    let mut present = std::collections::HashSet::new();
+    let mut present = std::collections::HashMap::new();
+    let mut events = Vec::new();
     for e in &ex.triage {
-        if present.contains(&e.tracking_id) || store.complaint_hash(e.tracking_id)?.is_some() {
-            present.insert(e.tracking_id);
+        let here = match present.get(&e.tracking_id) {
+            Some(&here) => here,
+            None => {
+                let here = store.complaint_hash(e.tracking_id)?.is_some();
+                present.insert(e.tracking_id, here);
+                here
+            }
+        };
+        if here {
+            events.push(e.clone());
+        } else {
+            r.missing.push(e.tracking_id);
         }
     }
-    let events: Vec<_> = ex
-        .triage
-        .iter()
-        .filter(|e| present.contains(&e.tracking_id))
-        .cloned()
-        .collect();
     store.restore_events(&events)?;
     r.history_events = events.len();
     let fresh = store.enqueue(

@@ -236,7 +236,8 @@ fn when(t: Option<DateTime<Utc>>) -> String {
     t.map_or("-".to_string(), format_wib_short)
 }
 
-fn human_bytes(n: u64) -> String {
+/// A byte count for people: `812 B`, `3.4 MiB`.
+pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
     let mut v = n as f64;
     let mut u = 0;
