@@ -246,6 +246,21 @@ pub struct PushConfig {
     /// Longest total wait on `Retry-After` within one run.
     #[serde(default = "d_wait_budget")]
     pub wait_budget_seconds: u64,
+    /// Clock skew allowed between this host and the platform when a read-back compares
+    /// a platform time with the first attempt.
+    #[serde(default = "d_clock_skew")]
+    pub clock_skew_seconds: u64,
+    /// How long a new complaint may take to appear in the stream: a lost `addstream`
+    /// is not sent again before this has passed.
+    #[serde(default = "d_visibility_delay")]
+    pub visibility_delay_seconds: u64,
+}
+
+fn d_clock_skew() -> u64 {
+    crate::push::policy::DEFAULT_CLOCK_SKEW_SECONDS
+}
+fn d_visibility_delay() -> u64 {
+    crate::push::policy::DEFAULT_VISIBILITY_DELAY_SECONDS
 }
 
 fn d_backoff_initial() -> u64 {
@@ -264,6 +279,8 @@ impl Default for PushConfig {
             backoff_initial_seconds: DEFAULT_BACKOFF_INITIAL_SECONDS,
             backoff_max_seconds: DEFAULT_BACKOFF_MAX_SECONDS,
             wait_budget_seconds: DEFAULT_WAIT_BUDGET_SECONDS,
+            clock_skew_seconds: d_clock_skew(),
+            visibility_delay_seconds: d_visibility_delay(),
         }
     }
 }

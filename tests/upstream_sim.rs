@@ -389,7 +389,7 @@ async fn ref_is_idempotent_for_seven_days_and_conflicts_on_other_content() {
 }
 
 #[tokio::test]
-async fn ignore_ref_mode_applies_twice_but_echoes_the_ref() {
+async fn ignore_ref_mode_applies_twice_and_echoes_nothing() {
     let (_d, sim, client) = quiet_sim(300).await;
     sim.set_faults(Faults {
         ignore_ref: true,
@@ -409,7 +409,15 @@ async fn ignore_ref_mode_applies_twice_but_echoes_the_ref() {
         .iter()
         .filter(|e| e.ref_.as_deref() == Some("old-deploy"))
         .count();
-    assert_eq!(echoed, 2);
+    assert_eq!(echoed, 0, "an older deployment does not echo ref");
+    let posted = t
+        .complaint(id)
+        .unwrap()
+        .thread
+        .iter()
+        .filter(|e| e.isi == "Satu.")
+        .count();
+    assert_eq!(posted, 2);
     sim.shutdown().await;
 }
 
@@ -652,6 +660,26 @@ async fn a_hang_times_out_and_apply_then_hang_applies_once() {
             .iter()
             .any(|t| t.ref_.as_deref() == Some("lost-answer"))
     );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn apply_then_drop_applies_the_write_and_breaks_the_answer() {
+    let (_d, sim, client) = quiet_sim(300).await;
+    let id = first_in(&sim, Status::Proses, 0);
+    sim.set_faults(Faults {
+        apply_then_drop_every: 1,
+        ..Faults::default()
+    });
+    let e = client
+        .write(&tl(id, "dropped", "Ditangani."))
+        .await
+        .unwrap_err();
+    assert!(e.outcome_unknown(), "{e:?}");
+    assert_eq!(e.action(), Action::RetryLater { after: None }, "{e:?}");
+    assert_eq!(sim.ground_truth().applied("dropped"), 1);
+    // Reads are not affected.
+    client.get_laporan(id).await.unwrap();
     sim.shutdown().await;
 }
 

@@ -95,7 +95,7 @@ struct Args {
     /// Updates become visible up to this many seconds after their diperbarui.
     #[arg(long, default_value_t = 0, value_name = "SECONDS")]
     late_visibility_max_seconds: u64,
-    /// Behave like older deployments: do not deduplicate ref.
+    /// Behave like older deployments: neither deduplicate ref nor echo it on the thread.
     #[arg(long)]
     ignore_ref: bool,
     /// Deliver the first item of each next page also at the end of the current page.
@@ -104,6 +104,9 @@ struct Args {
     /// Every N-th write is applied, then never answered.
     #[arg(long, default_value_t = 0, value_name = "N")]
     apply_then_hang_every: u32,
+    /// Every N-th write is applied, then its connection is dropped mid-answer.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    apply_then_drop_every: u32,
     /// Serve ids in the data API as JSON numbers.
     #[arg(long)]
     numeric_ids: bool,
@@ -147,6 +150,7 @@ async fn main() -> anyhow::Result<()> {
         ignore_ref: a.ignore_ref,
         duplicate_delivery: a.duplicate_delivery,
         apply_then_hang_every: a.apply_then_hang_every,
+        apply_then_drop_every: a.apply_then_drop_every,
         numeric_ids: a.numeric_ids,
         ..Faults::default()
     };

@@ -263,6 +263,13 @@ pub struct EntryView {
     pub upstream_status: Option<String>,
     /// What it says, shortened (follow-up text, new status, unit, title).
     pub summary: String,
+    /// When its first request left (the start of a read-back's evidence window).
+    pub first_attempt_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// How a done entry is known to be done without an answer: what a read-back found,
+    /// or what was already true on the platform so that nothing was sent.
+    pub evidence: Option<String>,
+    /// The tracking id the platform gave a new complaint.
+    pub created_tracking_id: Option<u64>,
 }
 
 fn shorten(s: &str, n: usize) -> String {
@@ -308,6 +315,12 @@ impl EntryView {
             held_reason,
             upstream_status,
             summary,
+            first_attempt_at: e.first_attempt_at,
+            evidence: match &e.state {
+                OutboxState::Done { evidence, .. } => evidence.clone(),
+                _ => None,
+            },
+            created_tracking_id: e.created_tracking_id,
         }
     }
 }
@@ -384,6 +397,9 @@ fn print_list(views: &[EntryView]) {
         }
         if let Some(s) = &v.upstream_status {
             println!("        status di platform: {s}");
+        }
+        if let Some(ev) = &v.evidence {
+            println!("        bukti: {ev}");
         }
         if v.held_reason.is_none()
             && let Some(e) = &v.last_error

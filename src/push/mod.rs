@@ -3,29 +3,24 @@
 //!
 //! It owns the delivery loop over the store's outbox ([`run`]) and the checks that local
 //! input passes before it is queued ([`input`]). Only the oldest unfinished entry of a
-//! complaint is sent; an entry is marked in flight on disk (`outcome_unknown`) before its
-//! request leaves; a lost answer is resolved by reading the complaint back
-//! ([`policy::read_back`]) instead of sending again, so no write takes effect twice even on
-//! a platform that ignores `ref`; temporary failures back off, `Retry-After` is honoured
-//! within the run's wait budget, conflicts are held for a person, a refused token stops
-//! the run. Entries of paused OPDs stay pending.
-//!
-//! **New complaints (`addstream`) with a lost answer** have no tracking id to read back.
-//! Unless [`PushOptions::trust_ref_dedup`] says the platform deduplicates `ref` (then a
-//! resend is answered `<duplikat>1</duplikat>` and applies nothing), such an entry is
-//! held for a person: "check the platform before retrying". A duplicate complaint is worse
-//! than a delayed one, so the default is to hold.
-//!
-//! **Read-back of a lost `Bukan Wewenang`**: the complaint leaves the instansi's stream
-//! after that status, so `FORBIDDEN` on the read-back is the write's effect: done.
+//! complaint is sent. Before the first attempt of a disposition or status change the
+//! complaint is read: a target that already holds closes the entry as already true and
+//! nothing is sent. Each attempt is marked in flight on disk (`outcome_unknown`, with the
+//! first attempt's time) before its request leaves. A lost answer is resolved by reading
+//! back and weighing the contract's evidence ([`policy`]): applied, not applied (then
+//! sent again), or cannot tell (held for a person with what was seen), so no write takes
+//! effect twice even on a platform that ignores `ref`, and none is counted done without
+//! proof. Temporary failures back off, `Retry-After` is honoured within the run's wait
+//! budget, conflicts are held for a person, a refused token stops the run. Entries of
+//! paused OPDs stay pending. A run's outcome is `Ok` only when no entry is left.
 
 pub mod input;
 pub mod policy;
 
 use crate::model::TrackingId;
 use crate::store::{
-    EventKind, OutboxEntry, OutboxState, RoutedBy, Routing, RunOutcome, RunReport, Store,
-    StoreError,
+    EventKind, OutboxEntry, OutboxState, RoutedBy, Routing, RunOutcome, RunReport, SeenBefore,
+    Store, StoreError,
 };
 use crate::upstream::{Action, Client, ErrorCode, UpstreamError, WriteAction};
 use chrono::{DateTime, Utc};
@@ -52,10 +47,12 @@ pub struct PushOptions {
     pub concurrency: usize,
     /// OPD codes whose entries are skipped (mapping `paused = true`).
     pub paused_opds: HashSet<String>,
-    /// The platform deduplicates `ref` (so an `addstream` whose answer was lost may be
-    /// resent). Default false: such entries are held for a person.
-    pub trust_ref_dedup: bool,
-    /// The clock for due times and backoff (tests move it forward).
+    /// Clock skew allowed when a platform time is compared with the first attempt.
+    pub clock_skew_seconds: u64,
+    /// How long a new complaint may take to appear in the stream (late visibility): a
+    /// lost `addstream` is not resent before this has passed since its last attempt.
+    pub visibility_delay_seconds: u64,
+    /// The clock for due times, backoff and attempt times (tests move it forward).
     pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
 }
 
@@ -77,7 +74,8 @@ impl Default for PushOptions {
             wait_budget: Duration::from_secs(crate::config::DEFAULT_WAIT_BUDGET_SECONDS),
             concurrency: DEFAULT_CONCURRENCY,
             paused_opds: HashSet::new(),
-            trust_ref_dedup: false,
+            clock_skew_seconds: policy::DEFAULT_CLOCK_SKEW_SECONDS,
+            visibility_delay_seconds: policy::DEFAULT_VISIBILITY_DELAY_SECONDS,
             clock: Arc::new(Utc::now),
         }
     }
@@ -90,6 +88,8 @@ impl PushOptions {
             backoff_initial_seconds: cfg.push.backoff_initial_seconds,
             backoff_max_seconds: cfg.push.backoff_max_seconds,
             wait_budget: Duration::from_secs(cfg.push.wait_budget_seconds),
+            clock_skew_seconds: cfg.push.clock_skew_seconds,
+            visibility_delay_seconds: cfg.push.visibility_delay_seconds,
             ..PushOptions::default()
         }
     }
@@ -113,12 +113,18 @@ pub struct PushReport {
     pub sent: u64,
     /// Entries found applied by reading the complaint back after a lost answer.
     pub done_by_read_back: u64,
+    /// Dispositions and status changes whose target already held upstream before the
+    /// first attempt: closed without sending anything.
+    pub already_true: u64,
     /// Entries put on hold in this run.
     pub held_now: u64,
     /// Entries on hold at the end of the run (all of them, older ones included).
     pub held: u64,
     /// Entries that failed temporarily and wait for a later attempt.
     pub deferred: u64,
+    /// Entries still pending at the end of the run (deferred, not yet due, paused, or
+    /// queued behind a held entry); any of them makes the outcome `Partial`.
+    pub pending: u64,
     /// Entries skipped because their OPD is paused.
     pub skipped_paused: u64,
     /// Failures by kind ([`UpstreamError::kind`]: a small fixed set of labels).
@@ -155,6 +161,7 @@ impl PushReport {
 enum Delivered {
     Sent,
     ReadBack,
+    AlreadyTrue,
     Held,
     Deferred,
     TokenRefused,
@@ -167,6 +174,9 @@ struct Shared<'a> {
     budget: Mutex<Duration>,
     stop: std::sync::atomic::AtomicBool,
     errors: Mutex<BTreeMap<String, u64>>,
+    /// New complaints are delivered one at a time: a read-back of one must never take
+    /// another's complaint (same text, sent meanwhile) as its own evidence.
+    addstream: tokio::sync::Mutex<()>,
 }
 
 impl Shared<'_> {
@@ -210,6 +220,7 @@ pub async fn run(
         budget: Mutex::new(opts.wait_budget),
         stop: std::sync::atomic::AtomicBool::new(false),
         errors: Mutex::new(BTreeMap::new()),
+        addstream: tokio::sync::Mutex::new(()),
     };
     let mut report = PushReport::default();
     let mut tried: HashSet<u64> = HashSet::new();
@@ -240,6 +251,7 @@ pub async fn run(
             match r? {
                 Delivered::Sent => report.sent += 1,
                 Delivered::ReadBack => report.done_by_read_back += 1,
+                Delivered::AlreadyTrue => report.already_true += 1,
                 Delivered::Held => report.held_now += 1,
                 Delivered::Deferred => report.deferred += 1,
                 Delivered::TokenRefused => token_refused = true,
@@ -252,18 +264,33 @@ pub async fn run(
     report.skipped_paused = paused_seen.len() as u64;
     report.errors = sh.errors.into_inner().unwrap_or_else(|p| p.into_inner());
     report.held = store.run(|s| s.held_count()).await?;
+    report.pending = store
+        .run(|s| s.outbox_unfinished())
+        .await?
+        .iter()
+        .filter(|e| e.state == OutboxState::Pending)
+        .count() as u64;
+    let waiting = report.pending.saturating_sub(report.deferred);
     report.outcome = Some(if token_refused {
         report.problems.push(
             "push: token ditolak platform; minta token instansi yang berlaku ke admin LAPOR!, perbarui token_file/token_env, lalu jalankan lagi".into(),
         );
         RunOutcome::TokenRefused
-    } else if report.deferred > 0 && report.done() == 0 && report.held_now == 0 {
+    } else if report.deferred > 0
+        && report.done() + report.already_true == 0
+        && report.held_now == 0
+    {
         report.problems.push(format!(
             "push: platform tidak tersedia; {} entri akan dicoba lagi otomatis",
             report.deferred
         ));
         RunOutcome::Retry
-    } else if report.deferred > 0 || report.held > 0 {
+    } else if report.pending > 0 || report.held > 0 {
+        if waiting > 0 {
+            report.problems.push(format!(
+                "push: {waiting} entri masih menunggu giliran (jadwal coba ulang, OPD dijeda, atau antre di belakang entri yang ditahan)"
+            ));
+        }
         if report.deferred > 0 {
             report.problems.push(format!(
                 "push: {} entri gagal sementara dan akan dicoba lagi otomatis",
@@ -283,6 +310,8 @@ pub async fn run(
     info!(
         sent = report.sent,
         read_back = report.done_by_read_back,
+        already_true = report.already_true,
+        pending = report.pending,
         held = report.held,
         deferred = report.deferred,
         "Pushed outbox."
@@ -320,76 +349,48 @@ fn hold_reason(e: &UpstreamError) -> String {
     }
 }
 
-/// Delivers one entry (steps 1–3 of the design), saving every state change before going on.
+/// Delivers one entry, saving every state change before going on:
+/// 1. before the first attempt of a disposition or status change, read the complaint: a
+///    target that already holds closes the entry as already true, and nothing is sent;
+/// 2. after a lost answer, read back and decide applied / not applied / cannot tell by the
+///    contract's evidence ([`policy::read_back`], [`policy::find_submitted`]);
+/// 3. mark the attempt in flight on disk (its time too) before the request leaves; send.
 async fn deliver(sh: &Shared<'_>, mut e: OutboxEntry) -> Result<Delivered, StoreError> {
     use std::sync::atomic::Ordering;
+    let _one_new_complaint_at_a_time = match e.request.action {
+        WriteAction::AddStream { .. } => Some(sh.addstream.lock().await),
+        _ => None,
+    };
     loop {
         if sh.stop.load(Ordering::SeqCst) {
             return Ok(Delivered::Deferred);
         }
-        // Step 1: a previous send may have been applied: look before sending again.
-        if e.outcome_unknown {
-            match &e.request.action {
-                WriteAction::AddStream { .. } if !sh.opts.trust_ref_dedup => {
-                    e.state = OutboxState::Held {
-                        reason: "the answer to this new complaint was lost, so it may already be on the platform: check the platform (search for its title) before retrying; discard it if it is there".into(),
-                        upstream_status: None,
-                    };
-                    sh.save(&e).await?;
-                    warn!(
-                        seq = e.seq,
-                        "Held a new complaint whose outcome is unknown."
-                    );
-                    return Ok(Delivered::Held);
-                }
-                WriteAction::AddStream { .. } => {}
-                action => {
-                    let tid = action.tracking_id().unwrap_or_default();
-                    match sh.client.get_laporan(tid).await {
-                        Ok(raw) => match policy::read_back(action, &e.ref_, &raw.complaint) {
-                            policy::ReadBack::Applied { transaksi_id } => {
-                                let tx = transaksi_id
-                                    .unwrap_or_else(|| format!("dibaca-ulang:{}", e.ref_));
-                                finish_done(sh, &mut e, tx).await?;
-                                info!(seq = e.seq, "Found a lost write applied on read-back.");
-                                return Ok(Delivered::ReadBack);
-                            }
-                            policy::ReadBack::NotApplied => {
-                                e.outcome_unknown = false;
-                            }
-                        },
-                        // A complaint returned as Bukan Wewenang leaves the instansi's
-                        // stream, so FORBIDDEN on its read-back is that write's effect.
-                        Err(err)
-                            if err.code() == Some(&ErrorCode::Forbidden)
-                                && matches!(
-                                    action,
-                                    WriteAction::SetStatus {
-                                        nilai: crate::model::Status::BukanWewenang,
-                                        ..
-                                    }
-                                ) =>
-                        {
-                            let tx = format!("dibaca-ulang:{}", e.ref_);
-                            finish_done(sh, &mut e, tx).await?;
-                            return Ok(Delivered::ReadBack);
-                        }
-                        Err(err) => {
-                            sh.count_error(&err);
-                            return after_failure(sh, &mut e, err, true).await;
-                        }
-                    }
-                }
-            }
+        // Step 1.
+        if e.first_attempt_at.is_none()
+            && !e.outcome_unknown
+            && let Some(d) = check_before_first_attempt(sh, &mut e).await?
+        {
+            return Ok(d);
         }
-        // Step 2: in flight, on disk, before the request leaves.
+        // Step 2.
+        if e.outcome_unknown
+            && let Some(d) = resolve_unknown(sh, &mut e).await?
+        {
+            return Ok(d);
+        }
+        // Step 3: in flight, on disk, before the request leaves.
+        let now = (sh.opts.clock)();
+        e.first_attempt_at.get_or_insert(now);
+        e.last_attempt_at = Some(now);
         e.attempts += 1;
         e.outcome_unknown = true;
         sh.save(&e).await?;
-        // Step 3.
         match sh.client.write(&e.request).await {
             Ok(answer) => {
-                finish_done(sh, &mut e, answer.transaksi_id.clone()).await?;
+                if e.request.action.tracking_id().is_none() {
+                    e.created_tracking_id = Some(answer.tracking_id);
+                }
+                finish_done(sh, &mut e, answer.transaksi_id.clone(), None).await?;
                 return Ok(Delivered::Sent);
             }
             Err(err) => {
@@ -405,6 +406,211 @@ async fn deliver(sh: &Shared<'_>, mut e: OutboxEntry) -> Result<Delivered, Store
                 }
                 return after_failure(sh, &mut e, err, false).await;
             }
+        }
+    }
+}
+
+/// Step 1: a disposition or status change whose target already holds is not a write.
+/// Records what was seen (the evidence window's reference) when it does not hold.
+async fn check_before_first_attempt(
+    sh: &Shared<'_>,
+    e: &mut OutboxEntry,
+) -> Result<Option<Delivered>, StoreError> {
+    let action = &e.request.action;
+    if !matches!(
+        action,
+        WriteAction::Disposisi { .. } | WriteAction::SetStatus { .. }
+    ) {
+        return Ok(None);
+    }
+    let tid = action.tracking_id().unwrap_or_default();
+    match sh.client.get_laporan(tid).await {
+        Ok(raw) => {
+            if let Some(seen) = policy::already_true(action, &raw.complaint) {
+                finish_done(sh, e, "-".into(), Some(seen)).await?;
+                info!(
+                    seq = e.seq,
+                    "An entry's target already held upstream; nothing sent."
+                );
+                return Ok(Some(Delivered::AlreadyTrue));
+            }
+            e.seen_before = Some(SeenBefore::of(&raw.complaint));
+            Ok(None)
+        }
+        Err(err) => {
+            sh.count_error(&err);
+            after_failure(sh, e, err, true).await.map(Some)
+        }
+    }
+}
+
+/// The other outbox entries' claims: the thread entries (follow-ups) and the tracking
+/// ids (new complaints) that they already took as their own evidence.
+async fn claims(
+    sh: &Shared<'_>,
+    e: &OutboxEntry,
+) -> Result<(HashSet<String>, HashSet<TrackingId>), StoreError> {
+    let (seq, tid) = (e.seq, e.tracking_id);
+    sh.store
+        .run(move |s| {
+            let mut tx = HashSet::new();
+            let mut ids = HashSet::new();
+            for o in s.outbox_all()? {
+                if o.seq == seq {
+                    continue;
+                }
+                if let OutboxState::Done { transaksi_id, .. } = &o.state
+                    && o.tracking_id == tid
+                {
+                    tx.insert(transaksi_id.clone());
+                }
+                if let Some(c) = o.created_tracking_id {
+                    ids.insert(c);
+                }
+            }
+            Ok((tx, ids))
+        })
+        .await
+}
+
+/// Step 2: a previous send may have been applied. `Some` ends this run's delivery.
+async fn resolve_unknown(
+    sh: &Shared<'_>,
+    e: &mut OutboxEntry,
+) -> Result<Option<Delivered>, StoreError> {
+    let skew = chrono::Duration::seconds(sh.opts.clock_skew_seconds as i64);
+    let first = e.first_attempt_at.unwrap_or(e.requested_at);
+    let since = first - skew;
+    let (claimed_tx, claimed_ids) = claims(sh, e).await?;
+    let action = e.request.action.clone();
+    let verdict = match &action {
+        WriteAction::AddStream { laporan } => {
+            match read_stream_since(sh.client, since).await {
+                Ok(stream) => {
+                    match policy::find_submitted(laporan, &stream, since, &claimed_ids) {
+                        Some(c) => {
+                            e.created_tracking_id = Some(c.tracking_id);
+                            policy::ReadBack::Applied {
+                                transaksi_id: None,
+                                evidence: format!(
+                                    "laporan baru {} dengan judul, isi dan kanal yang sama, dibuat {}",
+                                    c.tracking_id,
+                                    c.dibuat.map(crate::model::format_wib).unwrap_or_default()
+                                ),
+                            }
+                        }
+                        None => {
+                            let last = e.last_attempt_at.unwrap_or(first);
+                            // Late visibility is elapsed time after the request left.
+                            let visible_by = last
+                                + chrono::Duration::seconds(
+                                    sh.opts.visibility_delay_seconds as i64,
+                                );
+                            let now = (sh.opts.clock)();
+                            if now < visible_by {
+                                // It may not be visible yet: look again later, send nothing.
+                                e.next_attempt_at = visible_by;
+                                e.last_error = Some(
+                                    "jawaban hilang; laporan baru belum terlihat di stream, dicek lagi setelah batas keterlambatan tampil".into(),
+                                );
+                                sh.save(e).await?;
+                                return Ok(Some(Delivered::Deferred));
+                            }
+                            policy::ReadBack::NotApplied {
+                                seen: "tidak ada laporan baru yang sama di stream".into(),
+                            }
+                        }
+                    }
+                }
+                Err(err) => {
+                    sh.count_error(&err);
+                    return after_failure(sh, e, err, true).await.map(Some);
+                }
+            }
+        }
+        action => {
+            let tid = action.tracking_id().unwrap_or_default();
+            match sh.client.get_laporan(tid).await {
+                Ok(raw) => {
+                    let w = policy::Window {
+                        since,
+                        before: e.seen_before.as_ref(),
+                        claimed: &claimed_tx,
+                    };
+                    policy::read_back(action, &e.ref_, &raw.complaint, &w)
+                }
+                // A complaint returned as Bukan Wewenang may leave the instansi's stream,
+                // so FORBIDDEN on its read-back is that write's effect.
+                Err(err)
+                    if err.code() == Some(&ErrorCode::Forbidden)
+                        && matches!(
+                            action,
+                            WriteAction::SetStatus {
+                                nilai: crate::model::Status::BukanWewenang,
+                                ..
+                            }
+                        ) =>
+                {
+                    policy::ReadBack::Applied {
+                        transaksi_id: None,
+                        evidence:
+                            "laporan tidak lagi dapat dibaca (FORBIDDEN) setelah Bukan Wewenang"
+                                .into(),
+                    }
+                }
+                Err(err) => {
+                    sh.count_error(&err);
+                    return after_failure(sh, e, err, true).await.map(Some);
+                }
+            }
+        }
+    };
+    match verdict {
+        policy::ReadBack::Applied {
+            transaksi_id,
+            evidence,
+        } => {
+            let tx = transaksi_id.unwrap_or_else(|| format!("dibaca-ulang:{}", e.ref_));
+            finish_done(sh, e, tx, Some(format!("dibaca ulang: {evidence}"))).await?;
+            info!(seq = e.seq, "Found a lost write applied on read-back.");
+            Ok(Some(Delivered::ReadBack))
+        }
+        policy::ReadBack::NotApplied { .. } => {
+            e.outcome_unknown = false;
+            Ok(None)
+        }
+        policy::ReadBack::CannotTell { seen } => {
+            let reason = format!(
+                "tidak dapat dipastikan apakah kiriman sebelumnya sudah berlaku (jawabannya hilang); terlihat di platform: {seen}. Periksa laporan di LAPOR!, lalu `sp4n outbox retry` bila belum berlaku atau `sp4n outbox discard` bila sudah"
+            );
+            e.last_error = Some(reason.clone());
+            e.state = OutboxState::Held {
+                reason,
+                upstream_status: None,
+            };
+            sh.save(e).await?;
+            warn!(seq = e.seq, "Held an entry whose outcome cannot be told.");
+            Ok(Some(Delivered::Held))
+        }
+    }
+}
+
+/// Every complaint in the stream from `since` on (a few pages after a lost `addstream`).
+async fn read_stream_since(
+    client: &Client,
+    since: DateTime<Utc>,
+) -> Result<Vec<crate::model::Complaint>, UpstreamError> {
+    let mut key = crate::model::StreamKey {
+        sejak: since,
+        setelah: None,
+    };
+    let mut out = Vec::new();
+    loop {
+        let page = client.get_stream(&key, client.page_size()).await?;
+        out.extend(page.items.into_iter().map(|r| r.complaint));
+        match page.next {
+            Some(next) if next != key => key = next,
+            _ => return Ok(out),
         }
     }
 }
@@ -480,9 +686,14 @@ async fn finish_done(
     sh: &Shared<'_>,
     e: &mut OutboxEntry,
     transaksi_id: String,
+    evidence: Option<String>,
 ) -> Result<(), StoreError> {
     let at = Utc::now();
-    e.state = OutboxState::Done { transaksi_id, at };
+    e.state = OutboxState::Done {
+        transaksi_id,
+        at,
+        evidence,
+    };
     e.outcome_unknown = false;
     e.last_error = None;
     sh.save(e).await?;

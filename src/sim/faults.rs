@@ -27,6 +27,9 @@ pub enum FaultKind {
     Truncate,
     /// Writes only: the write is applied, then no answer ever comes.
     ApplyThenHang,
+    /// Writes only: the write is applied, then the connection is dropped in the middle
+    /// of the answer.
+    ApplyThenDrop,
 }
 
 /// A one-shot fault for one coming request, optionally only for one endpoint.
@@ -68,13 +71,15 @@ pub struct Faults {
     /// Every update becomes visible in getstream only after a delay drawn from
     /// 0..=this many seconds after its `diperbarui` (the spec allows up to 300).
     pub late_visibility_max_seconds: u64,
-    /// Older deployments: `ref` is not deduplicated (but still echoed on follow-ups).
+    /// Older deployments: `ref` is neither deduplicated nor echoed on follow-ups.
     pub ignore_ref: bool,
     /// When a page is full, the first item of the next page is also delivered at the end
     /// of this page (it then appears on two consecutive pages).
     pub duplicate_delivery: bool,
     /// Every k-th write is applied and then hangs without answering.
     pub apply_then_hang_every: u32,
+    /// Every k-th write is applied and then its connection is dropped mid-answer.
+    pub apply_then_drop_every: u32,
     /// The data API writes ids (and `active`) as JSON numbers instead of strings.
     pub numeric_ids: bool,
     /// Units served as `active: "0"`; dispositions and follow-ups naming them fail with
@@ -104,6 +109,11 @@ impl FaultState {
         }
     }
 
+    /// How many one-shot scripted faults have not fired yet.
+    pub fn script_left(&self) -> usize {
+        self.script.len()
+    }
+
     /// Replaces the faults and restarts every counter.
     pub fn set(&mut self, faults: Faults) {
         *self = FaultState::new(faults);
@@ -121,7 +131,8 @@ impl FaultState {
                 Some("write") => is_write,
                 Some(e) => e == endpoint,
             };
-            endpoint_fits && (s.kind != FaultKind::ApplyThenHang || is_write)
+            let write_only = matches!(s.kind, FaultKind::ApplyThenHang | FaultKind::ApplyThenDrop);
+            endpoint_fits && (!write_only || is_write)
         }) {
             return self.script.remove(pos).map(|s| s.kind);
         }
@@ -157,6 +168,12 @@ impl FaultState {
             && self.writes % u64::from(f.apply_then_hang_every) == 0
         {
             return Some(FaultKind::ApplyThenHang);
+        }
+        if is_write
+            && f.apply_then_drop_every > 0
+            && self.writes % u64::from(f.apply_then_drop_every) == 0
+        {
+            return Some(FaultKind::ApplyThenDrop);
         }
         None
     }
@@ -219,5 +236,27 @@ mod tests {
             Some(FaultKind::ApplyThenHang)
         );
         assert_eq!(s.next_request("addtindaklanjut", true), None);
+    }
+
+    #[test]
+    fn apply_then_drop_hits_only_writes() {
+        let mut s = FaultState::new(Faults {
+            apply_then_drop_every: 2,
+            script: vec![ScriptedFault {
+                kind: FaultKind::ApplyThenDrop,
+                endpoint: None,
+            }],
+            ..Faults::default()
+        });
+        assert_eq!(s.next_request("getlaporan", false), None);
+        assert_eq!(
+            s.next_request("setstatus", true),
+            Some(FaultKind::ApplyThenDrop)
+        );
+        assert_eq!(
+            s.next_request("setstatus", true),
+            Some(FaultKind::ApplyThenDrop)
+        );
+        assert_eq!(s.next_request("setstatus", true), None);
     }
 }

@@ -299,6 +299,18 @@ impl SimHandle {
         self.shared.clock.now()
     }
 
+    /// The simulator's clock as a function, for a client whose clock must agree with the
+    /// platform's (read-back evidence compares the two).
+    pub fn clock_fn(&self) -> std::sync::Arc<dyn Fn() -> DateTime<Utc> + Send + Sync> {
+        let s = self.shared.clone();
+        std::sync::Arc::new(move || s.clock.now())
+    }
+
+    /// How many one-shot scripted faults have not fired yet.
+    pub fn script_left(&self) -> usize {
+        self.shared.fault_state().script_left()
+    }
+
     /// Driven clock: moves time by `d` and runs the world's behaviour for the elapsed
     /// time. On the real clock it only ticks.
     pub fn advance(&self, d: chrono::Duration) {

@@ -79,6 +79,27 @@ pub fn router(shared: Arc<Shared>) -> Router {
 const XML_TYPE: &str = "text/xml; charset=UTF-8";
 const JSON_TYPE: &str = "application/json; charset=UTF-8";
 
+/// An answer whose connection breaks after half of its body: the client sees a
+/// transport error after the write was applied.
+fn dropped_mid_answer(status: u16, content_type: &str, text: String) -> Response {
+    let mut cut = text.len() / 2;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let half = axum::body::Bytes::copy_from_slice(&text.as_bytes()[..cut]);
+    let chunks: Vec<Result<axum::body::Bytes, std::io::Error>> = vec![
+        Ok(half),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "simulated drop",
+        )),
+    ];
+    let mut resp = respond(status, content_type, String::new(), None);
+    *resp.body_mut() = axum::body::Body::from_stream(futures_util::stream::iter(chunks));
+    resp.headers_mut().remove(header::CONTENT_LENGTH);
+    resp
+}
+
 fn respond(status: u16, content_type: &str, body: String, retry_after: Option<u64>) -> Response {
     let mut resp = (
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
@@ -187,6 +208,9 @@ async fn api(State(s): State<Arc<Shared>>, uri: Uri, body: Bytes) -> Response {
     };
     if fault == Some(FaultKind::ApplyThenHang) {
         s.hang().await;
+    }
+    if fault == Some(FaultKind::ApplyThenDrop) {
+        return dropped_mid_answer(status, ct, text);
     }
     if fault == Some(FaultKind::Truncate) {
         let mut cut = text.len() / 2;

@@ -912,8 +912,9 @@ impl World {
         Ok(())
     }
 
-    /// Applies one write at `now` with the contract's rules: `ref` idempotency (unless
-    /// `ignore_ref`), validation, status rules, thread and `diperbarui` updates.
+    /// Applies one write at `now` with the contract's rules: `ref` idempotency and its echo
+    /// on follow-ups (unless `ignore_ref`: then neither), validation, status rules, thread
+    /// and `diperbarui` updates. Ground truth counts every application by `ref` either way.
     pub fn write(
         &mut self,
         req: &WriteRequest,
@@ -939,7 +940,9 @@ impl World {
                 ),
             ));
         }
-        let answer = self.apply(&req.action, &req.ref_, now, inactive_units)?;
+        // An older deployment neither deduplicates nor echoes `ref`.
+        let echo = (!ignore_ref).then_some(req.ref_.as_str());
+        let answer = self.apply(&req.action, echo, now, inactive_units)?;
         *self.applied.entry(req.ref_.clone()).or_insert(0) += 1;
         let fresh = self
             .refs
@@ -961,7 +964,7 @@ impl World {
     fn apply(
         &mut self,
         action: &WriteAction,
-        ref_: &str,
+        ref_: Option<&str>,
         now: DateTime<Utc>,
         inactive: &[String],
     ) -> Result<WriteAnswer, Refusal> {
@@ -1004,7 +1007,7 @@ impl World {
                     oleh: Author::Instansi,
                     unit: Some(unit.to_string()),
                     waktu: now,
-                    ref_: Some(ref_.to_string()),
+                    ref_: ref_.map(str::to_string),
                     isi: isi.clone(),
                 };
                 self.update(*tracking_id, now, |e| {

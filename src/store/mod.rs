@@ -888,6 +888,10 @@ impl Store {
                 next_attempt_at: now,
                 last_error: None,
                 outcome_unknown: false,
+                first_attempt_at: None,
+                last_attempt_at: None,
+                seen_before: None,
+                created_tracking_id: None,
             };
             rows.push((id_key(seq), json(&entry)?));
             if let Some(tid) = entry.tracking_id {

@@ -240,6 +240,10 @@ pub enum OutboxState {
     Done {
         transaksi_id: String,
         at: DateTime<Utc>,
+        /// How it is known to be done when no answer confirmed it: what a read-back
+        /// found, or what was already true before anything was sent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        evidence: Option<String>,
     },
     Discarded {
         reason: String,
@@ -286,6 +290,38 @@ pub struct OutboxEntry {
     pub last_error: Option<String>,
     /// A send's answer was lost: read the complaint back before sending again.
     pub outcome_unknown: bool,
+    /// When the first request left (the connector's clock), flushed before it left: the
+    /// start of every read-back's evidence window.
+    #[serde(default)]
+    pub first_attempt_at: Option<DateTime<Utc>>,
+    /// When the latest request left.
+    #[serde(default)]
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    /// What the platform showed just before the first attempt of a disposition or
+    /// status change.
+    #[serde(default)]
+    pub seen_before: Option<SeenBefore>,
+    /// The tracking id the platform gave a new complaint (`addstream`), once known.
+    #[serde(default)]
+    pub created_tracking_id: Option<TrackingId>,
+}
+
+/// A complaint's state on the platform as read just before a write's first attempt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeenBefore {
+    pub unit: Option<String>,
+    pub status: Status,
+    pub diperbarui: DateTime<Utc>,
+}
+
+impl SeenBefore {
+    pub fn of(c: &Complaint) -> SeenBefore {
+        SeenBefore {
+            unit: c.unit.as_ref().map(|u| u.id.clone()),
+            status: c.status,
+            diperbarui: c.diperbarui,
+        }
+    }
 }
 
 /// An outbox entry as a caller asks for it; the store assigns `seq`.

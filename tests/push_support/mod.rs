@@ -28,8 +28,8 @@ pub struct Env {
     pub store: Store,
     pub client: Client,
     pub mappings: Mappings,
-    /// Hours the connector's clock runs ahead of the wall clock (moves with each push).
-    pub skew_hours: Arc<AtomicI64>,
+    /// Seconds the connector's clock runs ahead of the simulator's (0: in agreement).
+    pub ahead_seconds: Arc<AtomicI64>,
 }
 
 pub fn mappings() -> Mappings {
@@ -63,7 +63,7 @@ pub async fn start_with_timeout(seed: u64, complaints: usize, faults: Faults, se
         store,
         client,
         mappings: mappings(),
-        skew_hours: Arc::new(AtomicI64::new(0)),
+        ahead_seconds: Arc::new(AtomicI64::new(0)),
     };
     env.pull().await;
     env.sim.set_faults(faults);
@@ -81,15 +81,29 @@ impl Env {
         assert_eq!(r.set_aside, 0, "{r:?}");
     }
 
-    /// Push options whose clock is ahead of the wall clock by the current skew: each
-    /// call moves the skew one day on, so everything deferred before is due.
+    /// Push options whose clock follows the simulator's (plus `ahead_seconds`). Each call
+    /// first moves the simulator two minutes on, and backoff is capped at one minute, so
+    /// everything deferred before is due without sleeping.
     pub fn opts(&self) -> PushOptions {
-        let skew = self.skew_hours.clone();
-        skew.fetch_add(24, Ordering::SeqCst);
+        self.sim.advance(chrono::Duration::minutes(2));
+        // Entries are queued on the wall clock, the push runs on the simulator's: a new
+        // entry (never attempted) is due at once on either.
+        let now = self.sim.now();
+        for mut e in self.store.outbox_unfinished().unwrap() {
+            if e.attempts == 0 && e.next_attempt_at > now {
+                e.next_attempt_at = now;
+                self.store.update_entry(&e).unwrap();
+            }
+        }
+        let ahead = self.ahead_seconds.clone();
+        let sim_now = self.sim.clock_fn();
         PushOptions {
             wait_budget: Duration::from_secs(30),
+            backoff_initial_seconds: 1,
+            backoff_max_seconds: 60,
+            visibility_delay_seconds: 60,
             clock: Arc::new(move || {
-                Utc::now() + chrono::Duration::hours(skew.load(Ordering::SeqCst))
+                sim_now() + chrono::Duration::seconds(ahead.load(Ordering::SeqCst))
             }),
             ..PushOptions::default()
         }
@@ -131,12 +145,20 @@ impl Env {
     }
 
     fn pick_where(&self, n: usize, f: impl Fn(Status) -> bool) -> Vec<TrackingId> {
+        self.pick_matching(n, |c| f(c.status))
+    }
+
+    fn pick_matching(
+        &self,
+        n: usize,
+        f: impl Fn(&sp4n::model::Complaint) -> bool,
+    ) -> Vec<TrackingId> {
         let mut ids: Vec<TrackingId> = self
             .store
             .list_complaints(&Default::default())
             .unwrap()
             .into_iter()
-            .filter(|s| s.in_stream && f(s.complaint.status))
+            .filter(|s| s.in_stream && f(&s.complaint))
             .map(|s| s.tracking_id())
             .collect();
         ids.sort();
@@ -149,6 +171,15 @@ impl Env {
     pub fn pick_open(&self, n: usize) -> Vec<TrackingId> {
         self.pick_where(n, |s| {
             matches!(s, Status::BelumDitindaklanjuti | Status::Proses)
+        })
+    }
+
+    /// `n` open complaints that the platform has not disposed to DPUPKP's unit (2406), so
+    /// a disposition to DPUPKP is a real write, not one already true.
+    pub fn pick_open_elsewhere(&self, n: usize) -> Vec<TrackingId> {
+        self.pick_matching(n, |c| {
+            matches!(c.status, Status::BelumDitindaklanjuti | Status::Proses)
+                && c.unit.as_ref().is_none_or(|u| u.id != "2406")
         })
     }
 
@@ -185,21 +216,35 @@ impl Env {
     }
 }
 
-/// Every entry is done or held, and no ref was applied more than once; done entries'
-/// refs were applied exactly once unless their effect was found by read-back (a
-/// disposition or status already in place is not re-applied).
+/// Every entry is finished, and each took effect exactly as its state says: a done
+/// entry that was sent or found by read-back was applied exactly once; one found already
+/// true never; a held or discarded one at most once. No ref was applied twice.
 pub fn assert_exactly_once(store: &Store, gt: &GroundTruth) {
     for e in store.outbox_all().unwrap() {
         let n = gt.applied(&e.ref_);
-        assert!(
-            n <= 1,
-            "ref {} ({}) applied {n} times",
-            e.ref_,
-            e.request.action.kind()
-        );
+        let what = e.request.action.kind();
         match &e.state {
-            OutboxState::Done { .. } => {}
-            OutboxState::Held { .. } | OutboxState::Discarded { .. } => {}
+            OutboxState::Done { evidence, .. } => {
+                let already = evidence
+                    .as_deref()
+                    .is_some_and(|v| v.starts_with("sudah berlaku"));
+                let want = if already { 0 } else { 1 };
+                assert_eq!(
+                    n, want,
+                    "ref {} ({what}, done, {evidence:?}) applied {n} times",
+                    e.ref_
+                );
+            }
+            OutboxState::Held { reason, .. } => {
+                assert!(
+                    n <= 1,
+                    "ref {} ({what}, held: {reason}) applied {n} times",
+                    e.ref_
+                )
+            }
+            OutboxState::Discarded { .. } => {
+                assert!(n <= 1, "discarded ref {} applied {n} times", e.ref_)
+            }
             OutboxState::Pending => panic!("entry {} still pending: {:?}", e.seq, e.last_error),
         }
     }
