@@ -277,6 +277,7 @@ pub async fn run(
         );
         RunOutcome::TokenRefused
     } else if report.deferred > 0
+        && !report.errors.is_empty()
         && report.done() + report.already_true == 0
         && report.held_now == 0
     {

@@ -271,6 +271,258 @@ pub fn next_attempt(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{ThreadEntry, UnitRef};
+    use chrono::TimeZone;
+
+    fn t(min: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0).unwrap() + Duration::minutes(min)
+    }
+
+    fn complaint(unit: Option<&str>, status: Status, diperbarui: DateTime<Utc>) -> Complaint {
+        Complaint {
+            tracking_id: 1916449,
+            rahasia: false,
+            anonim: true,
+            judul: "Jalan berlubang".into(),
+            isi: "Mohon ditambal.".into(),
+            klasifikasi: None,
+            topik: None,
+            tags: vec![],
+            kanal: Some("web".into()),
+            lokasi: None,
+            pelapor: None,
+            status,
+            unit: unit.map(|u| UnitRef {
+                id: u.into(),
+                name: String::new(),
+            }),
+            dibuat: Some(t(-600)),
+            diperbarui,
+            lampiran: vec![],
+            thread: vec![],
+        }
+    }
+
+    fn entry(tx: &str, oleh: Author, unit: &str, waktu: DateTime<Utc>, isi: &str) -> ThreadEntry {
+        ThreadEntry {
+            transaksi_id: tx.into(),
+            oleh,
+            unit: Some(unit.into()),
+            waktu,
+            ref_: None,
+            isi: isi.into(),
+        }
+    }
+
+    /// The first attempt at t(0), five minutes of skew allowed.
+    fn window<'a>(before: Option<&'a SeenBefore>, claimed: &'a HashSet<String>) -> Window<'a> {
+        Window {
+            since: t(0) - Duration::minutes(5),
+            before,
+            claimed,
+        }
+    }
+
+    fn tl(isi: &str) -> WriteAction {
+        WriteAction::TindakLanjut {
+            tracking_id: 1916449,
+            unit: "2417".into(),
+            isi: isi.into(),
+        }
+    }
+
+    #[test]
+    fn a_follow_up_is_found_by_unit_text_and_time_and_only_once() {
+        let none = HashSet::new();
+        let mut c = complaint(Some("2417"), Status::Proses, t(1));
+        // Same text before the window, another unit, another author: no evidence.
+        c.thread = vec![
+            entry("TL-1", Author::Instansi, "2417", t(-30), "Sudah ditambal."),
+            entry("TL-2", Author::Instansi, "2401", t(1), "Sudah ditambal."),
+            entry("TL-3", Author::Pelapor, "2417", t(1), "Sudah ditambal."),
+        ];
+        let a = tl("  Sudah ditambal.\r\n");
+        assert!(matches!(
+            read_back(&a, "r1", &c, &window(None, &none)),
+            ReadBack::NotApplied { .. }
+        ));
+        // Two minutes behind our clock is inside the skew allowance.
+        c.thread.push(entry(
+            "TL-4",
+            Author::Instansi,
+            "2417",
+            t(-2),
+            "Sudah ditambal.",
+        ));
+        match read_back(&a, "r1", &c, &window(None, &none)) {
+            ReadBack::Applied { transaksi_id, .. } => assert_eq!(transaksi_id.unwrap(), "TL-4"),
+            other => panic!("{other:?}"),
+        }
+        // Claimed by another entry: not evidence for this one.
+        let claimed: HashSet<String> = ["TL-4".to_string()].into();
+        assert!(matches!(
+            read_back(&a, "r1", &c, &window(None, &claimed)),
+            ReadBack::NotApplied { .. }
+        ));
+        // An echoed ref decides at once.
+        c.thread[0].ref_ = Some("r1".into());
+        match read_back(&a, "r1", &c, &window(None, &claimed)) {
+            ReadBack::Applied { transaksi_id, .. } => assert_eq!(transaksi_id.unwrap(), "TL-1"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_disposition_needs_its_unit_and_a_change_inside_the_window() {
+        let none = HashSet::new();
+        let d = WriteAction::Disposisi {
+            tracking_id: 1916449,
+            unit: "2417".into(),
+            catatan: "Mohon ditindaklanjuti.".into(),
+        };
+        let before = SeenBefore {
+            unit: Some("2401".into()),
+            status: Status::BelumDitindaklanjuti,
+            diperbarui: t(-60),
+        };
+        let w = window(Some(&before), &none);
+        let c = complaint(Some("2417"), Status::BelumDitindaklanjuti, t(0));
+        assert!(matches!(
+            read_back(&d, "r", &c, &w),
+            ReadBack::Applied { .. }
+        ));
+        // Unchanged since before the attempt: not applied.
+        let c = complaint(Some("2401"), Status::BelumDitindaklanjuti, t(-60));
+        assert!(matches!(
+            read_back(&d, "r", &c, &w),
+            ReadBack::NotApplied { .. }
+        ));
+        // Changed (a reply, say) but the unit is what it was: not applied.
+        let c = complaint(Some("2401"), Status::BelumDitindaklanjuti, t(3));
+        assert!(matches!(
+            read_back(&d, "r", &c, &w),
+            ReadBack::NotApplied { .. }
+        ));
+        // Moved to a third unit after the attempt: ours may have landed first.
+        let c = complaint(Some("2433"), Status::BelumDitindaklanjuti, t(3));
+        assert!(matches!(
+            read_back(&d, "r", &c, &w),
+            ReadBack::CannotTell { .. }
+        ));
+        // The target, but unchanged since long before: not this write's doing.
+        let c = complaint(Some("2417"), Status::BelumDitindaklanjuti, t(-60));
+        assert!(matches!(
+            read_back(&d, "r", &c, &w),
+            ReadBack::CannotTell { .. }
+        ));
+    }
+
+    #[test]
+    fn a_status_change_that_a_reply_could_have_undone_cannot_be_told() {
+        let none = HashSet::new();
+        let s = WriteAction::SetStatus {
+            tracking_id: 1916449,
+            nilai: Status::Selesai,
+            alasan: "Selesai.".into(),
+        };
+        let before = SeenBefore {
+            unit: Some("2417".into()),
+            status: Status::Proses,
+            diperbarui: t(-60),
+        };
+        let w = window(Some(&before), &none);
+        let c = complaint(Some("2417"), Status::Selesai, t(0));
+        assert!(matches!(
+            read_back(&s, "r", &c, &w),
+            ReadBack::Applied { .. }
+        ));
+        let c = complaint(Some("2417"), Status::Proses, t(-60));
+        assert!(matches!(
+            read_back(&s, "r", &c, &w),
+            ReadBack::NotApplied { .. }
+        ));
+        // Back in Proses after a reporter reply inside the window: a reply reopens a
+        // closed complaint, so ours may have been applied and undone.
+        let mut c = complaint(Some("2417"), Status::Proses, t(4));
+        c.thread = vec![entry("TL-9", Author::Pelapor, "2417", t(4), "Belum beres.")];
+        assert!(matches!(
+            read_back(&s, "r", &c, &w),
+            ReadBack::CannotTell { .. }
+        ));
+        // Archived meanwhile: cannot tell either.
+        let c = complaint(Some("2417"), Status::Arsip, t(4));
+        assert!(matches!(
+            read_back(&s, "r", &c, &w),
+            ReadBack::CannotTell { .. }
+        ));
+    }
+
+    #[test]
+    fn already_true_names_what_was_seen() {
+        let c = complaint(Some("2417"), Status::Selesai, t(0));
+        let d = WriteAction::Disposisi {
+            tracking_id: 1,
+            unit: "2417".into(),
+            catatan: String::new(),
+        };
+        assert!(already_true(&d, &c).unwrap().contains("unit 2417"));
+        let s = WriteAction::SetStatus {
+            tracking_id: 1,
+            nilai: Status::Selesai,
+            alasan: String::new(),
+        };
+        assert!(
+            already_true(&s, &c)
+                .unwrap()
+                .contains("status sudah Selesai")
+        );
+        let other = complaint(Some("2401"), Status::Proses, t(0));
+        assert!(already_true(&d, &other).is_none() && already_true(&s, &other).is_none());
+        assert!(already_true(&tl("x"), &c).is_none());
+    }
+
+    #[test]
+    fn a_submission_is_found_by_title_text_and_channel_unclaimed() {
+        let l = NewComplaint {
+            rahasia: false,
+            anonim: true,
+            pelapor: None,
+            judul: "Jalan berlubang".into(),
+            isi: "Mohon ditambal.".into(),
+            topik_id: None,
+            lokasi_kode: None,
+            kanal: Some("web".into()),
+        };
+        let mut old = complaint(None, Status::BelumTerverifikasi, t(-60));
+        old.tracking_id = 10;
+        old.dibuat = Some(t(-60));
+        let mut other_channel = complaint(None, Status::BelumTerverifikasi, t(1));
+        other_channel.tracking_id = 11;
+        other_channel.dibuat = Some(t(1));
+        other_channel.kanal = Some("sms1708".into());
+        let mut a = complaint(None, Status::BelumTerverifikasi, t(1));
+        a.tracking_id = 12;
+        a.dibuat = Some(t(1));
+        let mut b = a.clone();
+        b.tracking_id = 13;
+        b.dibuat = Some(t(2));
+        let since = t(0) - Duration::minutes(5);
+        let all = [old, other_channel, a, b];
+        let none = HashSet::new();
+        assert_eq!(
+            find_submitted(&l, &all, since, &none).unwrap().tracking_id,
+            12
+        );
+        let claimed: HashSet<TrackingId> = [12].into();
+        assert_eq!(
+            find_submitted(&l, &all, since, &claimed)
+                .unwrap()
+                .tracking_id,
+            13
+        );
+        let claimed: HashSet<TrackingId> = [12, 13].into();
+        assert!(find_submitted(&l, &all, since, &claimed).is_none());
+    }
 
     #[test]
     fn backoff_grows_to_the_cap_with_bounded_jitter() {
