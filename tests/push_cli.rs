@@ -212,6 +212,8 @@ async fn the_push_commands_queue_check_send_and_settle() {
 
     // Exit codes: 3 when the token is refused, 4 when the platform is down and nothing
     // could be done; the entry survives both.
+    // The platform moved on 16 days: read it again before choosing an open complaint.
+    assert_eq!(cli.run(&["pull"]).await.code, Some(0));
     let c = cli.open_ids(3)[2].to_string();
     assert_eq!(cli.run(&["dispose", &c, "DINKES"]).await.code, Some(0));
     let bad_token = dir.path().join("bad-token");
@@ -231,4 +233,22 @@ async fn the_push_commands_queue_check_send_and_settle() {
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["state"], "pending");
     assert!(list[0]["last_error"].as_str().unwrap().contains("INTERNAL"));
+
+    // Exit 0 means nothing is left: while the entry waits out its backoff, `push` and
+    // `sync` exit 1 and say so; `push --now` sends it at once, and only then is it 0.
+    let o = cli.run(&["push", "--json"]).await;
+    assert_eq!(o.code, Some(1), "{}{}", o.stdout, o.stderr);
+    let r: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+    assert_eq!(
+        (r["push"]["sent"].as_u64(), r["push"]["pending"].as_u64()),
+        (Some(0), Some(1)),
+        "{r}"
+    );
+    let o = cli.run(&["sync", "--quiet"]).await;
+    assert_eq!(o.code, Some(1), "{}{}", o.stdout, o.stderr);
+    assert!(o.stdout.contains("menunggu giliran"), "{}", o.stdout);
+    let o = cli.run(&["push", "--now", "--json"]).await;
+    assert_eq!(o.code, Some(0), "{}{}", o.stdout, o.stderr);
+    let r: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+    assert_eq!(r["push"]["pending"], 0, "{r}");
 }

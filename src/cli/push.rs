@@ -18,7 +18,15 @@ use serde::Serialize;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
-pub struct PushArgs {}
+#[command(
+    after_help = "Examples:\n  sp4n push\n  sp4n push --now      # the platform is back after an outage: do not wait out the backoff"
+)]
+pub struct PushArgs {
+    /// Send entries that wait on backoff now, instead of at their scheduled time (after
+    /// an outage is over). Lost answers are still read back first.
+    #[arg(long)]
+    pub now: bool,
+}
 
 #[derive(Debug, clap::Args)]
 pub struct SyncArgs {
@@ -147,11 +155,12 @@ pub(super) fn client(cfg: &Config) -> Result<Client, CliError> {
         .map_err(|e| CliError::new(EXIT_CONFIG, format!("{e}; {}", e.guidance())))
 }
 
-pub async fn run_push(ctx: &Ctx, _args: PushArgs) -> Result<i32, CliError> {
+pub async fn run_push(ctx: &Ctx, args: PushArgs) -> Result<i32, CliError> {
     let cfg = ctx.config()?;
     let client = client(&cfg)?;
     let store = ctx.open_store(&cfg).await?;
-    let opts = push_options(&cfg, &store).await?;
+    let mut opts = push_options(&cfg, &store).await?;
+    opts.due_now = args.now;
     let (report, pr) = crate::push::push(&store, &client, &opts).await?;
     print_run(ctx, &report, &pr)?;
     Ok(crate::pull::exit_code(&report))

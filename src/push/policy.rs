@@ -151,10 +151,11 @@ pub fn read_back(action: &WriteAction, ref_: &str, c: &Complaint, w: &Window<'_>
                     transaksi_id: None,
                     evidence: format!("{seen}, berubah sejak percobaan pertama"),
                 }
-            } else if !changed && now != Some(unit.as_str()) {
-                ReadBack::NotApplied { seen }
-            } else if w.before.is_some_and(|b| b.unit.as_deref() == now) {
-                // Changed by something else (a reply, say); the unit is what it was.
+            } else if now != Some(unit.as_str())
+                && (!changed || w.before.is_some_and(|b| b.unit.as_deref() == now))
+            {
+                // Unchanged since before the attempt, or changed by something else (a
+                // reply, say) while the unit stayed what it was.
                 ReadBack::NotApplied { seen }
             } else {
                 ReadBack::CannotTell { seen }
@@ -171,9 +172,11 @@ pub fn read_back(action: &WriteAction, ref_: &str, c: &Complaint, w: &Window<'_>
                     transaksi_id: None,
                     evidence: format!("{seen}, berubah sejak percobaan pertama"),
                 }
-            } else if !changed && c.status != *nilai {
-                ReadBack::NotApplied { seen }
-            } else if w.before.is_some_and(|b| b.status == c.status) && !reply_since {
+            } else if c.status != *nilai
+                && (!changed || w.before.is_some_and(|b| b.status == c.status) && !reply_since)
+            {
+                // Unchanged since before the attempt, or changed without leaving the
+                // status it had and with no reply that could have reopened it.
                 ReadBack::NotApplied { seen }
             } else {
                 // Another status, or a reply that could have reopened it after ours.
