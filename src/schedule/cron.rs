@@ -473,6 +473,31 @@ mod tests {
         );
     }
 
+    #[test]
+    fn daylight_saving_gaps_do_not_fire_and_repeated_times_fire_once() {
+        let berlin: Tz = "Europe/Berlin".parse().unwrap();
+        let s = CronSchedule::parse("30 2 * * *", berlin).unwrap();
+        // 29 Mar 2026: 02:00 CET jumps to 03:00 CEST, so 02:30 never happens that day.
+        assert_eq!(
+            s.next_after(t("2026-03-28T12:00:00Z")),
+            Some(t("2026-03-30T00:30:00Z"))
+        );
+        // 25 Oct 2026: 02:30 happens twice (00:30Z in CEST, 01:30Z in CET); it fires at the
+        // first, and not again during the second pass.
+        assert_eq!(
+            s.next_after(t("2026-10-24T12:00:00Z")),
+            Some(t("2026-10-25T00:30:00Z"))
+        );
+        assert_eq!(
+            s.next_after(t("2026-10-25T00:30:00Z")),
+            Some(t("2026-10-26T01:30:00Z"))
+        );
+        assert_eq!(
+            s.next_after(t("2026-10-25T01:10:00Z")),
+            Some(t("2026-10-26T01:30:00Z"))
+        );
+    }
+
     fn err(line: &str) -> String {
         CronSchedule::parse(line, WIB).unwrap_err().to_string()
     }
