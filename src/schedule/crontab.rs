@@ -263,17 +263,20 @@ impl CronSchedule {
                 });
             }
         }
-        let mut fields = Vec::with_capacity(6);
-        let mut restricted = Vec::with_capacity(6);
-        for (field, text) in FIELDS.into_iter().zip(parts) {
-            let (values, r) = parse_field(field, text)?;
-            fields.push(field.for_cron(values));
-            restricted.push(r);
+        let mut fields: [(String, bool); 6] = Default::default();
+        for (out, (field, text)) in fields.iter_mut().zip(FIELDS.into_iter().zip(parts)) {
+            let (values, restricted) = parse_field(field, text)?;
+            *out = (field.for_cron(values), restricted);
         }
-        let [sec, min, hour, dom, month, dow] = &fields[..] else {
-            unreachable!("six fields were parsed");
-        };
-        let expressions = if restricted[3] && restricted[5] {
+        let [
+            (sec, _),
+            (min, _),
+            (hour, _),
+            (dom, by_day),
+            (month, _),
+            (dow, by_weekday),
+        ] = fields;
+        let expressions = if by_day && by_weekday {
             vec![
                 format!("{sec} {min} {hour} {dom} {month} *"),
                 format!("{sec} {min} {hour} * {month} {dow}"),
@@ -511,4 +514,3 @@ mod tests {
         assert!(err("0 0 31 2 *").contains("never fires"));
     }
 }
-
