@@ -1,7 +1,7 @@
 //! The scheduler behind `sp4n run`: it owns *when* jobs run, never *what* they do.
 //!
-//! A [`Job`] is a name, a [`CronSchedule`] (crontab lines as administrators write them, see
-//! [`cron`]) and an async function. The [`Scheduler`] runs one job at a time: a job whose
+//! A [`Job`] is a name, a [`CronSchedule`] (crontab lines as administrators write them,
+//! evaluated by the `cron` crate, see [`crontab`]) and an async function. The [`Scheduler`] runs one job at a time: a job whose
 //! time comes while another runs waits its turn (and that is logged), and runs once. A
 //! fire missed while the machine slept or the wall clock jumped forward runs once when the
 //! scheduler notices, not once per missed slot. Sleeps are cut into chunks of at most
@@ -13,9 +13,9 @@
 //! time, then returns. Next fire times and the last run of each job are published through
 //! a [`StatusHandle`] (for `sp4n status` and `/metrics`).
 
-pub mod cron;
+pub mod crontab;
 
-pub use cron::{CronError, CronSchedule, Field};
+pub use crontab::{CronError, CronSchedule, Field};
 
 use crate::config::ScheduleConfig;
 use crate::diag::Diagnostic;

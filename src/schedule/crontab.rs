@@ -1,4 +1,5 @@
-//! Crontab lines as administrators write them, evaluated in a configurable zone.
+//! Crontab lines as administrators write them, translated for the `cron` crate, which
+//! evaluates them in a configurable zone.
 //!
 //! Accepted forms:
 //!
@@ -12,13 +13,18 @@
 //! those. As in crontab, when both day of month and day of week are restricted, a day
 //! matches if either matches.
 //!
-//! This is our own small parser rather than the `cron` crate, whose day of week counts
-//! 1 = Sunday and which needs a seconds field: a line means here what it means in
-//! crontab(5).
+//! This module owns what a line *means*; the `cron` crate finds the fire times. The crate
+//! reads seconds first, counts day of week 1 = Sunday and wants *both* day fields to match,
+//! so a line is not handed over as written: each field is checked here (an error names the
+//! field and what it allows), expanded to the values it names, and written out as an
+//! explicit list, days of week by name so that no numbering can be mixed up. A line whose
+//! two day fields are both restricted becomes two schedules, one per day field, and fires
+//! at the earlier of the two.
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use std::fmt;
+use std::str::FromStr;
 
 /// One field of a cron line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +36,16 @@ pub enum Field {
     Month,
     DayOfWeek,
 }
+
+/// The fields of a line in the order the `cron` crate reads them.
+const FIELDS: [Field; 6] = [
+    Field::Second,
+    Field::Minute,
+    Field::Hour,
+    Field::DayOfMonth,
+    Field::Month,
+    Field::DayOfWeek,
+];
 
 impl Field {
     pub fn name(self) -> &'static str {
@@ -43,6 +59,7 @@ impl Field {
         }
     }
 
+    /// The values a line may write (7 is Sunday again in day of week).
     fn range(self) -> (u32, u32) {
         match self {
             Field::Second | Field::Minute => (0, 59),
@@ -85,6 +102,24 @@ impl Field {
             .position(|n| n.eq_ignore_ascii_case(s))? as u32;
         Some(if self == Field::Month { i + 1 } else { i })
     }
+
+    /// The field for the `cron` crate: `*` when it names every value, else an explicit
+    /// list; days of week by name (the crate's numbers are 1 = Sunday, ours 0 = Sunday).
+    fn for_cron(self, values: u64) -> String {
+        let (lo, hi) = match self {
+            Field::DayOfWeek => (0, 6),
+            f => f.range(),
+        };
+        let listed: Vec<u32> = (lo..=hi).filter(|v| values & (1 << v) != 0).collect();
+        if listed.len() == (hi - lo + 1) as usize {
+            return "*".to_string();
+        }
+        let item = |v: u32| match self {
+            Field::DayOfWeek => self.names()[v as usize].to_string(),
+            _ => v.to_string(),
+        };
+        listed.into_iter().map(item).collect::<Vec<_>>().join(",")
+    }
 }
 
 /// A line that is not a schedule.
@@ -104,19 +139,15 @@ pub enum CronError {
     },
     #[error("'{line}' never fires (the day of month never occurs in the months given)")]
     Never { line: String },
-}
-
-/// A set of values 0..=63 as a bit mask.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Bits(u64);
-
-impl Bits {
-    fn has(self, v: u32) -> bool {
-        v < 64 && self.0 & (1 << v) != 0
-    }
-    fn iter(self, lo: u32, hi: u32) -> impl Iterator<Item = u32> {
-        (lo..=hi).filter(move |v| self.has(*v))
-    }
+    /// The `cron` crate refused what this module made of a valid line: a bug here.
+    #[error(
+        "'{line}' was read as '{expression}', which the cron crate refused ({error}); this is a bug in sp4n: please report it, and write the line another way meanwhile"
+    )]
+    Translation {
+        line: String,
+        expression: String,
+        error: String,
+    },
 }
 
 /// A parsed cron line with the zone it is evaluated in.
@@ -124,15 +155,9 @@ impl Bits {
 pub struct CronSchedule {
     source: String,
     zone: Tz,
-    seconds: Bits,
-    minutes: Bits,
-    hours: Bits,
-    days: Bits,
-    months: Bits,
-    /// 0 = Sunday .. 6 = Saturday (7 folded into 0).
-    weekdays: Bits,
-    days_restricted: bool,
-    weekdays_restricted: bool,
+    /// One schedule; or two, by day of month and by day of week, when the line restricts
+    /// both (crontab's "either matches": the earlier fire wins).
+    schedules: Vec<cron::Schedule>,
 }
 
 impl fmt::Display for CronSchedule {
@@ -162,7 +187,9 @@ fn parse_number(field: Field, s: &str) -> Result<u32, CronError> {
     Ok(v)
 }
 
-fn parse_field(field: Field, text: &str) -> Result<(Bits, bool), CronError> {
+/// The values a field names, as a bit set, and whether it restricts them (any item but a
+/// bare `*`: `*/n` restricts, as it always has here).
+fn parse_field(field: Field, text: &str) -> Result<(u64, bool), CronError> {
     let (lo, hi) = field.range();
     let bad = |problem: &str| CronError::BadField {
         field,
@@ -170,7 +197,6 @@ fn parse_field(field: Field, text: &str) -> Result<(Bits, bool), CronError> {
         problem: problem.to_string(),
     };
     let mut bits = 0u64;
-    let mut restricted = false;
     for part in text.split(',') {
         if part.is_empty() {
             return Err(bad("an empty item in a list"));
@@ -189,33 +215,24 @@ fn parse_field(field: Field, text: &str) -> Result<(Bits, bool), CronError> {
         let (a, b) = if range == "*" {
             (lo, hi)
         } else if let Some((a, b)) = range.split_once('-') {
-            let a = parse_number(field, a)?;
-            let b = parse_number(field, b)?;
+            let (a, b) = (parse_number(field, a)?, parse_number(field, b)?);
             if a > b {
                 return Err(bad(&format!("the range {range} runs backwards")));
             }
-            restricted = true;
             (a, b)
         } else {
             let a = parse_number(field, range)?;
-            restricted = true;
             // `a/n` means from a to the end of the range, every n.
             (a, if step.is_some() { hi } else { a })
         };
-        if range == "*" && step.is_some() {
-            restricted = true;
-        }
-        let step = step.unwrap_or(1);
-        let mut v = a;
-        while v <= b {
+        for v in (a..=b).step_by(step.unwrap_or(1) as usize) {
             bits |= 1 << v;
-            v += step;
         }
     }
     if field == Field::DayOfWeek && bits & (1 << 7) != 0 {
         bits = (bits | 1) & !(1 << 7);
     }
-    Ok((Bits(bits), restricted))
+    Ok((bits, text.split(',').any(|part| part != "*")))
 }
 
 impl CronSchedule {
@@ -235,50 +252,58 @@ impl CronSchedule {
             }
             _ => trimmed,
         };
-        let parts: Vec<&str> = expanded.split_whitespace().collect();
-        let (sec, rest) = match parts.len() {
-            5 => ("0", &parts[..]),
-            6 => (parts[0], &parts[1..]),
+        let mut parts: Vec<&str> = expanded.split_whitespace().collect();
+        match parts.len() {
+            5 => parts.insert(0, "0"),
+            6 => {}
             found => {
                 return Err(CronError::FieldCount {
                     line: trimmed.to_string(),
                     found,
                 });
             }
+        }
+        let mut fields: [(String, bool); 6] = Default::default();
+        for (out, (field, text)) in fields.iter_mut().zip(FIELDS.into_iter().zip(parts)) {
+            let (values, restricted) = parse_field(field, text)?;
+            *out = (field.for_cron(values), restricted);
+        }
+        let [
+            (sec, _),
+            (min, _),
+            (hour, _),
+            (dom, by_day),
+            (month, _),
+            (dow, by_weekday),
+        ] = fields;
+        let expressions = if by_day && by_weekday {
+            vec![
+                format!("{sec} {min} {hour} {dom} {month} *"),
+                format!("{sec} {min} {hour} * {month} {dow}"),
+            ]
+        } else {
+            vec![format!("{sec} {min} {hour} {dom} {month} {dow}")]
         };
-        let (seconds, _) = parse_field(Field::Second, sec)?;
-        let (minutes, _) = parse_field(Field::Minute, rest[0])?;
-        let (hours, _) = parse_field(Field::Hour, rest[1])?;
-        let (days, days_restricted) = parse_field(Field::DayOfMonth, rest[2])?;
-        let (months, _) = parse_field(Field::Month, rest[3])?;
-        let (weekdays, weekdays_restricted) = parse_field(Field::DayOfWeek, rest[4])?;
+        let schedules = expressions
+            .into_iter()
+            .map(|e| {
+                cron::Schedule::from_str(&e).map_err(|error| CronError::Translation {
+                    line: trimmed.to_string(),
+                    expression: e,
+                    error: error.to_string(),
+                })
+            })
+            .collect::<Result<_, _>>()?;
         let s = CronSchedule {
             source: trimmed.to_string(),
             zone,
-            seconds,
-            minutes,
-            hours,
-            days,
-            months,
-            weekdays,
-            days_restricted,
-            weekdays_restricted,
+            schedules,
         };
-        // Reject lines like "0 0 31 2 *" (no February 31st), unless the weekday rescues it.
-        if !weekdays_restricted || !days_restricted {
-            let possible = months.iter(1, 12).any(|m| {
-                let max = match m {
-                    2 => 29,
-                    4 | 6 | 9 | 11 => 30,
-                    _ => 31,
-                };
-                days.iter(1, max).next().is_some()
+        // A line like "0 0 31 2 *" (no February 31st) is refused rather than never run.
+        if s.next_after(DateTime::UNIX_EPOCH).is_none() {
+            return Err(CronError::Never {
+                line: trimmed.to_string(),
             });
-            if !possible && !weekdays_restricted {
-                return Err(CronError::Never {
-                    line: trimmed.to_string(),
-                });
-            }
         }
         Ok(s)
     }
@@ -293,57 +318,19 @@ impl CronSchedule {
         self.zone
     }
 
-    fn day_matches(&self, d: NaiveDate) -> bool {
-        if !self.months.has(d.month()) {
-            return false;
-        }
-        let dom = self.days.has(d.day());
-        let dow = self.weekdays.has(d.weekday().num_days_from_sunday());
-        match (self.days_restricted, self.weekdays_restricted) {
-            (true, true) => dom || dow,
-            (true, false) => dom,
-            (false, true) => dow,
-            (false, false) => true,
-        }
-    }
-
-    /// The first fire strictly after `after`, or `None` if there is none within 30 years.
-    /// A local time skipped by a daylight-saving gap does not fire; an ambiguous one fires
-    /// at its first occurrence.
+    /// The first fire strictly after `after`, or `None` if there is none before 2101 (the
+    /// `cron` crate's horizon). A local time skipped by a daylight-saving gap does not
+    /// fire; an ambiguous one fires at its first occurrence only.
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let local = after.with_timezone(&self.zone).naive_local();
-        let start_day = local.date();
-        let start_time = local.time();
-        let mut day = start_day;
-        for _ in 0..(366 * 30) {
-            if self.day_matches(day) {
-                for h in self.hours.iter(0, 23) {
-                    if day == start_day && h < start_time.hour() {
-                        continue;
-                    }
-                    for m in self.minutes.iter(0, 59) {
-                        if day == start_day && (h, m) < (start_time.hour(), start_time.minute()) {
-                            continue;
-                        }
-                        for s in self.seconds.iter(0, 59) {
-                            let Some(t) = NaiveTime::from_hms_opt(h, m, s) else {
-                                continue;
-                            };
-                            let naive = day.and_time(t);
-                            let Some(at) = self.zone.from_local_datetime(&naive).earliest() else {
-                                continue;
-                            };
-                            let at = at.with_timezone(&Utc);
-                            if at > after {
-                                return Some(at);
-                            }
-                        }
-                    }
-                }
-            }
-            day = day.checked_add_days(Days::new(1))?;
-        }
-        None
+        let local = after.with_timezone(&self.zone);
+        let first_occurrence = |t: &DateTime<Tz>| {
+            self.zone.from_local_datetime(&t.naive_local()).earliest() == Some(*t)
+        };
+        self.schedules
+            .iter()
+            .filter_map(|s| s.after(&local).find(|t| *t > local && first_occurrence(t)))
+            .min()
+            .map(|t| t.with_timezone(&Utc))
     }
 
     /// The next `n` fires after `after` (for `sp4n status`).
@@ -470,6 +457,31 @@ mod tests {
         assert_eq!(
             fires("@daily", "2026-11-28T13:00:00+07:00", 1),
             ["2026-11-29T00:00:00+07:00"]
+        );
+    }
+
+    #[test]
+    fn daylight_saving_gaps_do_not_fire_and_repeated_times_fire_once() {
+        let berlin: Tz = "Europe/Berlin".parse().unwrap();
+        let s = CronSchedule::parse("30 2 * * *", berlin).unwrap();
+        // 29 Mar 2026: 02:00 CET jumps to 03:00 CEST, so 02:30 never happens that day.
+        assert_eq!(
+            s.next_after(t("2026-03-28T12:00:00Z")),
+            Some(t("2026-03-30T00:30:00Z"))
+        );
+        // 25 Oct 2026: 02:30 happens twice (00:30Z in CEST, 01:30Z in CET); it fires at the
+        // first, and not again during the second pass.
+        assert_eq!(
+            s.next_after(t("2026-10-24T12:00:00Z")),
+            Some(t("2026-10-25T00:30:00Z"))
+        );
+        assert_eq!(
+            s.next_after(t("2026-10-25T00:30:00Z")),
+            Some(t("2026-10-26T01:30:00Z"))
+        );
+        assert_eq!(
+            s.next_after(t("2026-10-25T01:10:00Z")),
+            Some(t("2026-10-26T01:30:00Z"))
         );
     }
 
