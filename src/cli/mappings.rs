@@ -337,6 +337,7 @@ async fn explain(ctx: &Ctx, id: Option<u64>, file: Option<PathBuf>) -> Result<i3
         let by = match &r.by {
             RoutedBy::Rules => "the rules".to_string(),
             RoutedBy::Upstream => "the national admin's re-disposition".to_string(),
+            RoutedBy::Platform => "the platform (already disposed to that unit)".to_string(),
             RoutedBy::Person(p) => format!("{p} (by hand)"),
         };
         println!(
