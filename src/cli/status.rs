@@ -79,16 +79,15 @@ pub fn mappings_view(
     v
 }
 
-/// What `status` says about the platform's vocabulary: never read, or the changes the
-/// last refresh found, with what to do (Bahasa Indonesia).
+/// What `status` says about the platform's vocabulary: the changes the last refresh
+/// found (within a week of the last reading), with what to do (Bahasa Indonesia).
 fn vocabulary_lines(
     vocab: Option<&crate::mapping::vocabulary::Vocabulary>,
     changes: Option<crate::mapping::vocabulary::ChangeRecord>,
 ) -> Vec<String> {
+    // Never read: the first pull reads them; nothing to report yet.
     let Some(v) = vocab else {
-        return vec![
-            "topik dan unit platform belum pernah dibaca; `sp4n pull` membacanya".into(),
-        ];
+        return Vec::new();
     };
     match changes {
         Some(c) if c.at >= v.fetched_at - crate::mapping::vocabulary::REFRESH_AFTER * 7 => {
