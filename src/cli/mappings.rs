@@ -332,7 +332,17 @@ async fn check(ctx: &Ctx, online: bool, dir: Option<PathBuf>) -> Result<i32, Cli
                 Some(m.opds().len()),
             );
         }
-        Err(d) => diagnostics.extend(d),
+        Err(d) => {
+            diagnostics.extend(d);
+            // Report the unit errors in the same run: the OPD entries do not depend on
+            // the topics, so read them with the example tree.
+            if let Some(v) = &vocab
+                && let Ok((m, _)) =
+                    crate::mapping::read_sources(&dir).and_then(|s| Mappings::from_sources(s, None))
+            {
+                diagnostics.extend(m.check_units(&v.units, today_wib()));
+            }
+        }
     }
     let cal = dir.join("calendar.toml");
     if cal.exists() {
