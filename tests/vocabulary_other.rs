@@ -51,9 +51,15 @@ async fn another_deployment_adopt_check_pull_route_dispose_follow_up_submit() {
     let o = sp4n(c, &["mappings", "adopt"]).await;
     assert_eq!(o.code, Some(0), "{}{}", o.stdout, o.stderr);
     assert!(o.stdout.contains("-unit_id = \"2405\""), "{}", o.stdout);
-    assert!(o.stdout.contains("# OPD DINKES: name matches unit \"Dinas Kesehatan\""), "{}", o.stdout);
     assert!(
-        o.stdout.contains("+topics = [\"Pekerjaan Umum dan Penataan Ruang/Jalan dan Jembatan\"]"),
+        o.stdout
+            .contains("# OPD DINKES: name matches unit \"Dinas Kesehatan\""),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout
+            .contains("+topics = [\"Pekerjaan Umum dan Penataan Ruang/Jalan dan Jembatan\"]"),
         "{}",
         o.stdout
     );
@@ -62,7 +68,10 @@ async fn another_deployment_adopt_check_pull_route_dispose_follow_up_submit() {
         "{}",
         o.stdout
     );
-    assert_eq!(std::fs::read_to_string(maps.join("opd.toml")).unwrap(), before);
+    assert_eq!(
+        std::fs::read_to_string(maps.join("opd.toml")).unwrap(),
+        before
+    );
     let o = sp4n(c, &["mappings", "adopt", "--write"]).await;
     assert_eq!(o.code, Some(0), "{}{}", o.stdout, o.stderr);
     let after = std::fs::read_to_string(maps.join("opd.toml")).unwrap();
@@ -73,7 +82,12 @@ async fn another_deployment_adopt_check_pull_route_dispose_follow_up_submit() {
     // Offline check now uses the vocabulary the adoption read.
     let o = sp4n(c, &["mappings", "check"]).await;
     assert_eq!(o.code, Some(0), "{}{}", o.stdout, o.stderr);
-    assert!(o.stdout.contains("matches the platform's topics and units read"), "{}", o.stdout);
+    assert!(
+        o.stdout
+            .contains("matches the platform's topics and units read"),
+        "{}",
+        o.stdout
+    );
 
     // Pull: topic rules route by name; the platform's units stand.
     let o = sp4n(c, &["pull", "--quiet"]).await;
@@ -84,14 +98,22 @@ async fn another_deployment_adopt_check_pull_route_dispose_follow_up_submit() {
         .iter()
         .filter(|c| c.routing.as_ref().unwrap().rule_id == "uji-jalan")
         .collect();
-    assert!(!by_topic.is_empty(), "no complaint was routed by the topic rule");
+    assert!(
+        !by_topic.is_empty(),
+        "no complaint was routed by the topic rule"
+    );
     for c in &by_topic {
         assert_eq!(c.complaint.topik.as_ref().unwrap().id, "331");
         assert_eq!(c.opd(), "DISHUB");
     }
     let m = Mappings::load_with_topics(
         &maps,
-        Some(&sp4n::mapping::vocabulary::stored(&store).unwrap().unwrap().topics),
+        Some(
+            &sp4n::mapping::vocabulary::stored(&store)
+                .unwrap()
+                .unwrap()
+                .topics,
+        ),
     )
     .unwrap()
     .0;
@@ -101,7 +123,10 @@ async fn another_deployment_adopt_check_pull_route_dispose_follow_up_submit() {
         if let Some(u) = &c.complaint.unit
             && let Some(o) = m.opd_by_unit(&u.id, sp4n::mapping::today_wib())
         {
-            assert_eq!((r.opd.as_str(), &r.by), (o.code.as_str(), &RoutedBy::Platform));
+            assert_eq!(
+                (r.opd.as_str(), &r.by),
+                (o.code.as_str(), &RoutedBy::Platform)
+            );
             by_platform += 1;
         }
     }
@@ -119,7 +144,18 @@ async fn another_deployment_adopt_check_pull_route_dispose_follow_up_submit() {
     let id = target.to_string();
     let o = sp4n(c, &["dispose", &id, "DINKES"]).await;
     assert_eq!(o.code, Some(0), "{}{}", o.stdout, o.stderr);
-    let o = sp4n(c, &["followup", &id, "--opd", "DINKES", "--text", "Sudah kami tinjau ke lokasi."]).await;
+    let o = sp4n(
+        c,
+        &[
+            "followup",
+            &id,
+            "--opd",
+            "DINKES",
+            "--text",
+            "Sudah kami tinjau ke lokasi.",
+        ],
+    )
+    .await;
     assert_eq!(o.code, Some(0), "{}{}", o.stdout, o.stderr);
     // Submit with one of this deployment's topic ids (Kesehatan is 301 here, 2 in the
     // example tree, which this platform does not know).
@@ -137,7 +173,13 @@ async fn another_deployment_adopt_check_pull_route_dispose_follow_up_submit() {
     )
     .unwrap();
     let o = sp4n(c, &["submit", "--file", form.to_str().unwrap()]).await;
-    assert_eq!(o.code, Some(2), "the example id is refused: {}{}", o.stdout, o.stderr);
+    assert_eq!(
+        o.code,
+        Some(2),
+        "the example id is refused: {}{}",
+        o.stdout,
+        o.stderr
+    );
 
     let o = sp4n(c, &["push"]).await;
     assert_eq!(o.code, Some(0), "{}{}", o.stdout, o.stderr);
@@ -146,11 +188,22 @@ async fn another_deployment_adopt_check_pull_route_dispose_follow_up_submit() {
 
     // Upstream: each write landed once, with this deployment's ids.
     let gt = sim.ground_truth();
-    assert!(gt.writes_applied.values().all(|n| *n == 1), "{:?}", gt.writes_applied);
+    assert!(
+        gt.writes_applied.values().all(|n| *n == 1),
+        "{:?}",
+        gt.writes_applied
+    );
     assert_eq!(gt.writes_applied.len(), 3);
-    let disposed = gt.complaints.iter().find(|c| c.tracking_id == target).unwrap();
+    let disposed = gt
+        .complaints
+        .iter()
+        .find(|c| c.tracking_id == target)
+        .unwrap();
     assert_eq!(disposed.unit.as_ref().unwrap().id, dinkes_unit);
-    assert_eq!(disposed.thread.last().unwrap().unit.as_deref(), Some(dinkes_unit.as_str()));
+    assert_eq!(
+        disposed.thread.last().unwrap().unit.as_deref(),
+        Some(dinkes_unit.as_str())
+    );
     assert!(
         gt.complaints
             .iter()
@@ -179,11 +232,22 @@ async fn a_topic_renamed_and_a_unit_deactivated_between_pulls() {
     sim.set_faults(f.clone());
     let o = sp4n(c, &["pull", "--quiet", "--refresh-vocabulary"]).await;
     assert_eq!(o.code, Some(1), "{}{}", o.stdout, o.stderr);
-    assert!(o.stdout.contains("unit 2418 \"Dinas Lingkungan Hidup\" dinonaktifkan"), "{}", o.stdout);
+    assert!(
+        o.stdout
+            .contains("unit 2418 \"Dinas Lingkungan Hidup\" dinonaktifkan"),
+        "{}",
+        o.stdout
+    );
     let opd = std::fs::read_to_string(maps.join("opd.toml")).unwrap();
     let at = opd.find("unit_id = \"2418\"").unwrap();
     let line = opd[..at].matches('\n').count() + 1;
-    assert!(o.stdout.contains(&format!("opd.toml:{line}:11: unit_id 2418 of OPD 'DLH' is inactive upstream")), "{}", o.stdout);
+    assert!(
+        o.stdout.contains(&format!(
+            "opd.toml:{line}:11: unit_id 2418 of OPD 'DLH' is inactive upstream"
+        )),
+        "{}",
+        o.stdout
+    );
     let o = sp4n(c, &["status"]).await;
     assert!(o.stdout.contains("dinonaktifkan"), "{}", o.stdout);
 
@@ -194,17 +258,32 @@ async fn a_topic_renamed_and_a_unit_deactivated_between_pulls() {
     let o = sp4n(c, &["pull", "--quiet", "--refresh-vocabulary"]).await;
     assert_eq!(o.code, Some(1), "{}{}", o.stdout, o.stderr);
     assert!(
-        o.stdout.contains("topik 4 berganti nama: \"Pekerjaan Umum dan Penataan Ruang\" -> \"Pekerjaan Umum\""),
+        o.stdout.contains(
+            "topik 4 berganti nama: \"Pekerjaan Umum dan Penataan Ruang\" -> \"Pekerjaan Umum\""
+        ),
         "{}",
         o.stdout
     );
-    assert!(o.stdout.contains("unit 2418 \"Dinas Lingkungan Hidup\" aktif kembali"), "{}", o.stdout);
+    assert!(
+        o.stdout
+            .contains("unit 2418 \"Dinas Lingkungan Hidup\" aktif kembali"),
+        "{}",
+        o.stdout
+    );
     // The rules naming the old name and the entry naming the inactive unit, by place.
     let rules = std::fs::read_to_string(maps.join("rules.toml")).unwrap();
     let at = rules.find("\"Pekerjaan Umum dan Penataan Ruang\"").unwrap();
     let line = rules[..at].matches('\n').count() + 1;
-    assert!(o.stdout.contains(&format!("rules.toml:{line}:")), "{}", o.stdout);
-    assert!(o.stdout.contains("no topic of the platform is named"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains(&format!("rules.toml:{line}:")),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.contains("no topic of the platform is named"),
+        "{}",
+        o.stdout
+    );
     // The last valid revision keeps routing.
     assert_eq!(
         Store::open(&dir.path().join("store"))
@@ -215,12 +294,21 @@ async fn a_topic_renamed_and_a_unit_deactivated_between_pulls() {
     );
     // status says what changed and what to do.
     let o = sp4n(c, &["status"]).await;
-    assert!(o.stdout.contains("kosakata platform berubah"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains("kosakata platform berubah"),
+        "{}",
+        o.stdout
+    );
     assert!(o.stdout.contains("sp4n mappings adopt"), "{}", o.stdout);
     let o = sp4n(c, &["status", "--json"]).await;
     let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
     assert_eq!(v["mappings"]["files_valid"], false);
-    assert!(v["mappings"]["vocabulary"][0].as_str().unwrap().contains("berganti nama"));
+    assert!(
+        v["mappings"]["vocabulary"][0]
+            .as_str()
+            .unwrap()
+            .contains("berganti nama")
+    );
     sim.shutdown().await;
 }
 
@@ -252,9 +340,18 @@ async fn first_pull_with_auto_dispose_never_disposes_over_the_platform() {
         )
     };
     let all = store.list_complaints(&Default::default()).unwrap();
-    let with_unit = all.iter().filter(|c| open(c) && c.complaint.unit.is_some()).count();
-    let without = all.iter().filter(|c| open(c) && c.complaint.unit.is_none()).count();
-    assert!(with_unit > without, "most open complaints carry a unit ({with_unit} vs {without})");
+    let with_unit = all
+        .iter()
+        .filter(|c| open(c) && c.complaint.unit.is_some())
+        .count();
+    let without = all
+        .iter()
+        .filter(|c| open(c) && c.complaint.unit.is_none())
+        .count();
+    assert!(
+        with_unit > without,
+        "most open complaints carry a unit ({with_unit} vs {without})"
+    );
     let queued: Vec<_> = store.outbox_all().unwrap();
     assert!(!queued.is_empty());
     for e in &queued {
@@ -262,14 +359,19 @@ async fn first_pull_with_auto_dispose_never_disposes_over_the_platform() {
             panic!("only dispositions are queued");
         };
         let c = store.get_complaint(*tracking_id).unwrap().unwrap();
-        assert!(c.complaint.unit.is_none(), "disposed over the platform's unit: {tracking_id}");
+        assert!(
+            c.complaint.unit.is_none(),
+            "disposed over the platform's unit: {tracking_id}"
+        );
     }
     // Every open complaint without a unit routed to an OPD with a unit is disposed.
     for c in all.iter().filter(|c| open(c) && c.complaint.unit.is_none()) {
         let r = c.routing.as_ref().unwrap();
         if m.opd(&r.opd).and_then(|o| o.unit_id.clone()).is_some() {
             assert!(
-                queued.iter().any(|e| e.request.action.tracking_id() == Some(c.tracking_id())),
+                queued
+                    .iter()
+                    .any(|e| e.request.action.tracking_id() == Some(c.tracking_id())),
                 "{} not disposed",
                 c.tracking_id()
             );
@@ -285,7 +387,9 @@ async fn a_national_redisposition_moves_the_routing_and_holds_a_queued_dispositi
     let (store, client, m) = library_env(dir.path(), &sim);
     let router = Arc::new(MappingRouter(m.clone()));
     let o = PullOptions::new(Mode::Pull);
-    sp4n::pull::pull(&store, &client, router.clone(), &o).await.unwrap();
+    sp4n::pull::pull(&store, &client, router.clone(), &o)
+        .await
+        .unwrap();
     // A complaint the rules routed locally, without a unit upstream.
     let c = store
         .list_complaints(&Default::default())
@@ -335,7 +439,12 @@ async fn a_national_redisposition_moves_the_routing_and_holds_a_queued_dispositi
     let rec = store.get_complaint(id).unwrap().unwrap();
     assert_eq!(rec.opd(), "DLH");
     assert_eq!(rec.routing.as_ref().unwrap().by, RoutedBy::Upstream);
-    let history: Vec<EventKind> = store.events(id).unwrap().into_iter().map(|e| e.kind).collect();
+    let history: Vec<EventKind> = store
+        .events(id)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
     assert!(history.contains(&EventKind::Rerouted {
         from: from.clone(),
         to: "DLH".into(),
@@ -348,7 +457,11 @@ async fn a_national_redisposition_moves_the_routing_and_holds_a_queued_dispositi
         }
         s => panic!("the queued disposition must be held, is {s:?}"),
     }
-    assert!(history.iter().any(|k| matches!(k, EventKind::OutboxHeld { .. })));
+    assert!(
+        history
+            .iter()
+            .any(|k| matches!(k, EventKind::OutboxHeld { .. }))
+    );
     // The check the push loop calls says the same of the entry as it was queued.
     assert!(sp4n::pull::platform::disposition_overridden(&queued, &rec).is_some());
     sim.shutdown().await;

@@ -205,11 +205,17 @@ fn optional_config(ctx: &Ctx) -> Result<Option<Config>, CliError> {
 /// otherwise why not (for the warning).
 async fn stored_vocabulary(cfg: Option<&Config>) -> (Option<Vocabulary>, Option<String>) {
     let Some(cfg) = cfg else {
-        return (None, Some("no configuration, so no store to read it from".into()));
+        return (
+            None,
+            Some("no configuration, so no store to read it from".into()),
+        );
     };
     let path = cfg.store_path();
     if !path.exists() {
-        return (None, Some(format!("the store {} does not exist yet", path.display())));
+        return (
+            None,
+            Some(format!("the store {} does not exist yet", path.display())),
+        );
     }
     match super::open_store(&path).await {
         Ok(store) => match store.run(crate::mapping::vocabulary::stored).await {
@@ -228,7 +234,10 @@ async fn keep_vocabulary(cfg: &Config, v: &Vocabulary) -> Vec<crate::mapping::vo
         return Vec::new();
     };
     let v = v.clone();
-    match store.run(move |s| crate::mapping::vocabulary::record(s, v)).await {
+    match store
+        .run(move |s| crate::mapping::vocabulary::record(s, v))
+        .await
+    {
         Ok(r) => r.changes,
         Err(e) => {
             tracing::warn!(error = %e, "Could not keep the platform's vocabulary in the store.");
@@ -445,7 +454,12 @@ async fn explain(ctx: &Ctx, id: Option<u64>, file: Option<PathBuf>) -> Result<i3
         (_, Some(file)) => {
             let c = complaint_from_file(&file, &cfg)?;
             let (vocab, _) = stored_vocabulary(Some(&cfg)).await;
-            (c, load_valid(&cfg.mappings.dir, vocab.as_ref())?, None, false)
+            (
+                c,
+                load_valid(&cfg.mappings.dir, vocab.as_ref())?,
+                None,
+                false,
+            )
         }
         (Some(id), None) => {
             let store = ctx.open_store(&cfg).await?;
@@ -940,7 +954,10 @@ async fn adopt(ctx: &Ctx, write: bool, dir: Option<PathBuf>) -> Result<i32, CliE
     let sources = crate::mapping::read_sources(&dir).map_err(|d| {
         CliError::new(
             EXIT_CONFIG,
-            format!("{}\n\ncannot read the mapping files", crate::diag::render_all(&d)),
+            format!(
+                "{}\n\ncannot read the mapping files",
+                crate::diag::render_all(&d)
+            ),
         )
     })?;
     let v = fetch_platform(&cfg).await?;
@@ -976,15 +993,24 @@ async fn adopt(ctx: &Ctx, write: bool, dir: Option<PathBuf>) -> Result<i32, CliE
         print!("{}", crate::mapping::adopt::render(&sources, &report.plan));
         if write {
             if report.written {
-                println!("\nWrote {} edit(s) to {}.", report.plan.edits.len(), dir.display());
+                println!(
+                    "\nWrote {} edit(s) to {}.",
+                    report.plan.edits.len(),
+                    dir.display()
+                );
             }
             if report.remaining_errors.is_empty() {
-                println!("The files are valid for this platform; `sp4n mappings preview` shows what would move.");
+                println!(
+                    "The files are valid for this platform; `sp4n mappings preview` shows what would move."
+                );
             } else {
                 for d in &report.remaining_errors {
                     println!("{d}\n");
                 }
-                println!("{} error(s) remain: fix them at the lines shown, then run `sp4n mappings check`.", report.remaining_errors.len());
+                println!(
+                    "{} error(s) remain: fix them at the lines shown, then run `sp4n mappings check`.",
+                    report.remaining_errors.len()
+                );
             }
         } else if !report.plan.edits.is_empty() {
             println!("\nNothing was changed. Apply with `sp4n mappings adopt --write`.");
@@ -1005,7 +1031,10 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), CliError> {
     let fail = |e: std::io::Error| {
         CliError::new(
             EXIT_STORE,
-            format!("cannot write {}: {e}; check the folder's permissions", path.display()),
+            format!(
+                "cannot write {}: {e}; check the folder's permissions",
+                path.display()
+            ),
         )
     };
     let dir = path.parent().unwrap_or(Path::new("."));

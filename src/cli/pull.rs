@@ -100,10 +100,7 @@ pub fn change_notes(changes: &[crate::mapping::vocabulary::Change]) -> Vec<Strin
     if changes.is_empty() {
         return Vec::new();
     }
-    let mut notes: Vec<String> = changes
-        .iter()
-        .map(|c| format!("platform: {c}"))
-        .collect();
+    let mut notes: Vec<String> = changes.iter().map(|c| format!("platform: {c}")).collect();
     notes.push(
         "platform: kosakata platform berubah; jalankan `sp4n mappings check` (aturan yang menyebut topik/unit yang hilang ditolak, revisi valid terakhir tetap dipakai) dan `sp4n mappings adopt` untuk usulan perbaikan".into(),
     );

@@ -119,7 +119,10 @@ fn input_error(e: InputError) -> CliError {
 
 /// Loads the mapping files, checked against the platform's vocabulary stored in `store`;
 /// exit 2 with the diagnostics when they are invalid.
-pub async fn load_mappings(cfg: &Config, store: &crate::store::Store) -> Result<Mappings, CliError> {
+pub async fn load_mappings(
+    cfg: &Config,
+    store: &crate::store::Store,
+) -> Result<Mappings, CliError> {
     let vocab = store.run(crate::mapping::vocabulary::stored).await?;
     let loaded = crate::mapping::read_sources(&cfg.mappings.dir)
         .and_then(|s| crate::mapping::check_against(s, vocab.as_ref()));

@@ -200,8 +200,14 @@ pub fn snapshot(
         },
         mappings: {
             let vocab = crate::mapping::vocabulary::stored(s)?;
-            let mut v = mappings_view(&cfg.mappings.dir, s.mapping_revision()?, vocab.as_ref(), now);
-            v.vocabulary = vocabulary_lines(vocab.as_ref(), crate::mapping::vocabulary::last_changes(s)?);
+            let mut v = mappings_view(
+                &cfg.mappings.dir,
+                s.mapping_revision()?,
+                vocab.as_ref(),
+                now,
+            );
+            v.vocabulary =
+                vocabulary_lines(vocab.as_ref(), crate::mapping::vocabulary::last_changes(s)?);
             v
         },
         store: StoreView {

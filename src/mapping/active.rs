@@ -11,9 +11,9 @@ use super::vocabulary::Vocabulary;
 use super::{Mappings, SourceFile, TRIAGE, read_sources, today_wib};
 use crate::diag::Diagnostic;
 use crate::model::{Complaint, Topic};
-use chrono::{DateTime, Utc};
 use crate::pull::{RouteDecision, Router};
 use crate::store::{Store, StoreError};
+use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

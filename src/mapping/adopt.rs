@@ -46,10 +46,15 @@ enum NoMatch {
     Tied(Vec<String>),
 }
 
+/// (inactive, index of the name that matched): lower is better.
+type Rank = (bool, usize);
+
 /// `names` in order of preference, each with how to call it in a reason.
-fn match_names<'a>(names: &[(String, String)], units: &'a [Unit]) -> Result<UnitMatch<'a>, NoMatch> {
-    // (inactive, rank of the name): lower is better.
-    let mut best: Option<((bool, usize), Vec<(&'a Unit, &str)>)> = None;
+fn match_names<'a>(
+    names: &[(String, String)],
+    units: &'a [Unit],
+) -> Result<UnitMatch<'a>, NoMatch> {
+    let mut best: Option<(Rank, Vec<(&'a Unit, &str)>)> = None;
     for u in units {
         let un = normalize(&u.name);
         let Some((rank, (_, why))) = names
@@ -380,7 +385,11 @@ pub fn render(sources: &[SourceFile], plan: &Plan) -> String {
             after.path.display()
         ));
         for l in lines {
-            for e in plan.edits.iter().filter(|e| e.file == before.path && e.line == l) {
+            for e in plan
+                .edits
+                .iter()
+                .filter(|e| e.file == before.path && e.line == l)
+            {
                 out.push_str(&format!("# {}\n", e.reason));
             }
             out.push_str(&format!(
@@ -469,7 +478,11 @@ mod tests {
         let p = plan(&sources, &topics, &units, &TopicTree::modelled(), on).unwrap();
         assert_eq!(p.edits.len(), 2, "{p:#?}");
         assert_eq!(p.edits[0].new, "7018");
-        assert!(p.edits[0].reason.contains("name matches"), "{}", p.edits[0].reason);
+        assert!(
+            p.edits[0].reason.contains("name matches"),
+            "{}",
+            p.edits[0].reason
+        );
         assert_eq!(p.edits[1].new, "Lingkungan Hidup dan Kehutanan/Sampah");
         assert_eq!(p.unmatched.len(), 1);
         assert_eq!(p.unmatched[0].what, "X");
@@ -477,12 +490,13 @@ mod tests {
         let after = apply(&sources, &p);
         assert!(after[0].text.contains("unit_id = \"7018\" # lama"));
         assert!(after[0].text.starts_with("# komentar\n"));
-        assert!(
-            after[1]
-                .text
-                .contains("topics = [\"Lingkungan Hidup dan Kehutanan/Sampah\", \"Kesehatan\"] # sampah")
-        );
+        assert!(after[1].text.contains(
+            "topics = [\"Lingkungan Hidup dan Kehutanan/Sampah\", \"Kesehatan\"] # sampah"
+        ));
         let diff = render(&sources, &p);
-        assert!(diff.contains("-unit_id = \"2418\" # lama\n+unit_id = \"7018\" # lama"), "{diff}");
+        assert!(
+            diff.contains("-unit_id = \"2418\" # lama\n+unit_id = \"7018\" # lama"),
+            "{diff}"
+        );
     }
 }

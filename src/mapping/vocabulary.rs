@@ -36,14 +36,40 @@ pub struct Vocabulary {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum Change {
-    TopicAdded { id: String, name: String },
-    TopicRenamed { id: String, from: String, to: String },
-    TopicRemoved { id: String, name: String },
-    UnitAdded { id: String, name: String },
-    UnitRenamed { id: String, from: String, to: String },
-    UnitDeactivated { id: String, name: String },
-    UnitReactivated { id: String, name: String },
-    UnitRemoved { id: String, name: String },
+    TopicAdded {
+        id: String,
+        name: String,
+    },
+    TopicRenamed {
+        id: String,
+        from: String,
+        to: String,
+    },
+    TopicRemoved {
+        id: String,
+        name: String,
+    },
+    UnitAdded {
+        id: String,
+        name: String,
+    },
+    UnitRenamed {
+        id: String,
+        from: String,
+        to: String,
+    },
+    UnitDeactivated {
+        id: String,
+        name: String,
+    },
+    UnitReactivated {
+        id: String,
+        name: String,
+    },
+    UnitRemoved {
+        id: String,
+        name: String,
+    },
 }
 
 impl std::fmt::Display for Change {

@@ -210,8 +210,7 @@ impl TopicTree {
                 [(full.clone(), full), (leaf, self.path(i))]
             })
             .map(|(cand, path)| {
-                let norm: Vec<String> =
-                    cand.split('/').map(super::text::normalize).collect();
+                let norm: Vec<String> = cand.split('/').map(super::text::normalize).collect();
                 (distance(want, &norm.join("/")), path)
             })
             .filter(|(d, _)| *d <= 3.max(want.chars().count() / 3))
@@ -341,18 +340,25 @@ mod tests {
         assert!(location_within("34.01.01.2003", "34.01.01"));
         let path = "Pekerjaan Umum dan Penataan Ruang/Jalan dan Jembatan";
         assert_eq!(t.resolve(path), Ok(jalan));
-        assert_eq!(t.resolve("pekerjaan umum dan penataan ruang / JALAN DAN JEMBATAN"), Ok(jalan));
+        assert_eq!(
+            t.resolve("pekerjaan umum dan penataan ruang / JALAN DAN JEMBATAN"),
+            Ok(jalan)
+        );
         assert_eq!(t.resolve("Jalan dan Jembátan"), Ok(jalan));
         assert_eq!(t.resolve("41"), Ok(jalan));
         assert_eq!(t.path(jalan), path);
         assert_eq!(t.resolve("99"), Err(TopicMiss::UnknownId));
         assert_eq!(
             t.resolve("Pekerjaan Umum/Jalan dan Jembatan"),
-            Err(TopicMiss::UnknownName { suggestion: Some(path.to_string()) })
+            Err(TopicMiss::UnknownName {
+                suggestion: Some(path.to_string())
+            })
         );
         assert_eq!(
             t.resolve("Jalan dan Jembatn"),
-            Err(TopicMiss::UnknownName { suggestion: Some(path.to_string()) })
+            Err(TopicMiss::UnknownName {
+                suggestion: Some(path.to_string())
+            })
         );
         assert!(!location_within("34.01.010", "34.01.01"));
     }

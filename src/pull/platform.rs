@@ -16,7 +16,11 @@ pub const PLATFORM_RULE: &str = "platform-unit";
 
 /// Where a complaint seen for the first time is routed, and who decided.
 pub fn initial_route(router: &dyn Router, c: &Complaint) -> (RouteDecision, RoutedBy) {
-    if let Some(unit) = c.unit.as_ref().map(|u| u.id.trim()).filter(|u| !u.is_empty())
+    if let Some(unit) = c
+        .unit
+        .as_ref()
+        .map(|u| u.id.trim())
+        .filter(|u| !u.is_empty())
         && let Some(opd) = router.opd_for_unit(unit)
     {
         return (

@@ -169,9 +169,11 @@ pub async fn start(opts: SimOptions) -> Result<SimHandle, SimError> {
     let start_at: DateTime<Utc> = clock.now();
     let (seed, n, events) = (opts.seed, opts.complaints, opts.events_per_day);
     let vocab = opts.vocabulary;
-    let mut world = tokio::task::spawn_blocking(move || World::with_vocabulary(seed, n, start_at, events, vocab))
-        .await
-        .map_err(|e| SimError::Options(format!("building the world failed: {e}")))?;
+    let mut world = tokio::task::spawn_blocking(move || {
+        World::with_vocabulary(seed, n, start_at, events, vocab)
+    })
+    .await
+    .map_err(|e| SimError::Options(format!("building the world failed: {e}")))?;
     world.late_visibility_max_seconds = opts.faults.late_visibility_max_seconds;
 
     let token = token_for(opts.seed);

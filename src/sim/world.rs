@@ -173,7 +173,6 @@ pub struct World {
     pub late_visibility_max_seconds: u64,
 }
 
-
 /// The display name of a Kemendagri code of Kulon Progo.
 pub fn location_name(kode: &str) -> Option<String> {
     if kode == "34.01.02.1001" {
@@ -199,7 +198,11 @@ pub fn location_name(kode: &str) -> Option<String> {
 fn unit_ref(vocab: &Vocabulary, key: u32) -> UnitRef {
     let id = vocab.unit_id(key);
     UnitRef {
-        name: vocab.unit(&id).map(|u| u.name).unwrap_or_default().to_string(),
+        name: vocab
+            .unit(&id)
+            .map(|u| u.name)
+            .unwrap_or_default()
+            .to_string(),
         id,
     }
 }
@@ -912,9 +915,9 @@ impl World {
     /// The canonical unit of an active unit id of the deployment.
     fn check_unit(vocab: &Vocabulary, unit: &str, inactive: &[String]) -> Result<u32, Refusal> {
         match vocab.unit(unit) {
-            Some(u) if u.active && !inactive.iter().any(|i| i.trim() == unit.trim()) => {
-                u.key.ok_or_else(|| Refusal::new(ErrorCode::Validation, "unit tidak aktif"))
-            }
+            Some(u) if u.active && !inactive.iter().any(|i| i.trim() == unit.trim()) => u
+                .key
+                .ok_or_else(|| Refusal::new(ErrorCode::Validation, "unit tidak aktif")),
             _ => Err(Refusal::new(
                 ErrorCode::Validation,
                 format!("Unit '{unit}' tidak dikenal atau tidak aktif"),
