@@ -63,7 +63,8 @@ async fn report_and_status_snapshots() {
             ..PushOptions::default()
         };
         let pr = sp4n::push::run(&store, &client, &po).await.unwrap();
-        assert!(pr.done() > 10, "{pr:?}");
+        // auto_dispose only disposes complaints the platform has not disposed yet.
+        assert!(pr.done() > 3, "{pr:?}");
         store.flush().unwrap();
     }
     let cfg = dir.path().join("sp4n.toml");

@@ -267,8 +267,10 @@ async fn sigterm_in_the_middle_of_a_pull_then_a_restart_completes_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_in_the_middle_of_a_push_then_nothing_is_sent_twice() {
-    let env = start_sim(63, 400).await;
-    // auto_dispose: the pull queues a disposition for every complaint routed to an OPD.
+    // auto_dispose: the pull queues a disposition for every open complaint without a
+    // unit upstream routed to an OPD (the platform's own dispositions stand), so a larger
+    // world gives enough of them to interrupt.
+    let env = start_sim(63, 1500).await;
     let cfg = config(
         &env,
         "auto_dispose = true",

@@ -427,6 +427,7 @@ fn status_snapshot() -> StatusSnapshot {
             errors: vec![],
             calendar_years: vec![2026],
             calendar_missing_years: vec![2027],
+            vocabulary: vec![],
         },
         store: StoreView {
             path: PathBuf::from("/var/lib/sp4n/store"),

@@ -110,6 +110,12 @@ struct Args {
     /// Serve ids in the data API as JSON numbers.
     #[arg(long)]
     numeric_ids: bool,
+    /// Which deployment to be: `standard` serves the topic and unit ids of the connector's
+    /// example files in mappings/; `other` serves the same names under other ids
+    /// (topics 3xx, units 7001 upward), in another order, with four older inactive units.
+    /// Try `sp4n mappings adopt` against `other`.
+    #[arg(long, default_value = "standard", value_parser = clap::builder::PossibleValuesParser::new(sim::vocabulary::NAMES))]
+    vocabulary: String,
 }
 
 #[tokio::main]
@@ -132,6 +138,8 @@ async fn main() -> anyhow::Result<()> {
     opts.ca_out = a.ca_out.clone();
     opts.token_out = a.token_out.clone();
     opts.events_per_day = a.events_per_day;
+    opts.vocabulary = sim::Vocabulary::by_name(&a.vocabulary)
+        .context("unknown --vocabulary: use standard or other")?;
     if let Some(t) = a.clock_start {
         opts.clock = ClockMode::Driven(t.with_timezone(&chrono::Utc));
     }

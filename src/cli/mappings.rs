@@ -14,6 +14,7 @@
 use super::{CliError, Ctx, EXIT_CONFIG, EXIT_STORE, EXIT_TOKEN, EXIT_UNAVAILABLE};
 use crate::config::{Config, DEFAULT_CONFIG_FILE};
 use crate::diag::{Diagnostic, Severity};
+use crate::mapping::vocabulary::Vocabulary;
 use crate::mapping::{Mappings, Move, Route, TRIAGE, render_preview, today_wib};
 use crate::model::{Complaint, Status};
 use crate::push::input::DEFAULT_DISPOSITION_NOTE;
@@ -93,7 +94,62 @@ pub enum MappingsCmd {
         #[arg(long)]
         against: Option<PathBuf>,
     },
+    /// Adopt a deployment: propose the unit ids and topic names of the platform for the
+    /// mapping files, as a diff with the reason of every match; --write applies it.
+    #[command(after_help = ADOPT_HELP)]
+    Adopt {
+        /// Apply the proposed edit to the files (comments, keys and order are kept).
+        #[arg(long)]
+        write: bool,
+        /// The mappings folder (default: [mappings] dir of the config).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// List the platform's units (getunits): id, active, name, and the OPD naming it.
+    #[command(after_help = UNITS_HELP)]
+    Units {
+        /// Show the copy kept in the store instead of asking the platform.
+        #[arg(long)]
+        stored: bool,
+    },
+    /// List the platform's topic tree (gettopics): id and path of names, as rules write it.
+    #[command(after_help = TOPICS_HELP)]
+    Topics {
+        /// Show the copy kept in the store instead of asking the platform.
+        #[arg(long)]
+        stored: bool,
+    },
 }
+
+const ADOPT_HELP: &str = "\
+Examples:
+  sp4n mappings adopt                 show the proposed edit (changes nothing)
+  sp4n mappings adopt --write         apply it, then check the files
+  sp4n mappings adopt --json
+
+Reads getunits and gettopics from the platform of sp4n.toml (and keeps them in the
+store). Each OPD entry in force is matched to a unit by its name, then its aliases,
+then the names of its older entries; an active unit wins over an inactive one. Each
+topic a rule names by id is rewritten as its path of names. What cannot be matched is
+listed with what to do; nothing is guessed.
+
+Exit codes: 0 nothing left unmatched, 1 some OPD or topic could not be matched,
+2 invalid files or configuration, 3 token refused, 4 platform unavailable.";
+
+const UNITS_HELP: &str = "\
+Examples:
+  sp4n mappings units            ask the platform (and keep the list in the store)
+  sp4n mappings units --stored   the list read by the last pull, offline
+  sp4n mappings units --json";
+
+const TOPICS_HELP: &str = "\
+Examples:
+  sp4n mappings topics            ask the platform (and keep the tree in the store)
+  sp4n mappings topics --stored   the tree read by the last pull, offline
+  sp4n mappings topics --json
+
+A rule may name a topic by the path shown (parent first, separated by /), case and
+accents ignored, or by its id; a topic covers its sub-topics.";
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("which").required(true).args(["tracking_id", "all"])))]
@@ -116,6 +172,9 @@ pub async fn run(ctx: &Ctx, cmd: MappingsCmd) -> Result<i32, CliError> {
         MappingsCmd::Check { online, dir } => check(ctx, online, dir).await,
         MappingsCmd::Explain { tracking_id, file } => explain(ctx, tracking_id, file).await,
         MappingsCmd::Preview { against } => preview(ctx, against).await,
+        MappingsCmd::Adopt { write, dir } => adopt(ctx, write, dir).await,
+        MappingsCmd::Units { stored } => list_units(ctx, stored).await,
+        MappingsCmd::Topics { stored } => list_topics(ctx, stored).await,
     }
 }
 
@@ -142,9 +201,72 @@ fn optional_config(ctx: &Ctx) -> Result<Option<Config>, CliError> {
     ctx.config().map(Some)
 }
 
-/// Loads mapping files for a command that needs them valid; exit 2 with the errors.
-fn load_valid(dir: &Path) -> Result<Mappings, CliError> {
-    Mappings::load(dir).map(|(m, _)| m).map_err(|d| {
+/// The platform's vocabulary kept in the store of `cfg`, when there is one to read;
+/// otherwise why not (for the warning).
+async fn stored_vocabulary(cfg: Option<&Config>) -> (Option<Vocabulary>, Option<String>) {
+    let Some(cfg) = cfg else {
+        return (
+            None,
+            Some("no configuration, so no store to read it from".into()),
+        );
+    };
+    let path = cfg.store_path();
+    if !path.exists() {
+        return (
+            None,
+            Some(format!("the store {} does not exist yet", path.display())),
+        );
+    }
+    match super::open_store(&path).await {
+        Ok(store) => match store.run(crate::mapping::vocabulary::stored).await {
+            Ok(Some(v)) => (Some(v), None),
+            Ok(None) => (None, Some("no pull has read them yet".into())),
+            Err(e) => (None, Some(e.to_string())),
+        },
+        Err(e) => (None, Some(e.message)),
+    }
+}
+
+/// Keeps a vocabulary read on demand in the store, when the store can be opened (a
+/// running agent holds it: then the next pull reads it anyway).
+async fn keep_vocabulary(cfg: &Config, v: &Vocabulary) -> Vec<crate::mapping::vocabulary::Change> {
+    let Ok(store) = super::open_store(&cfg.store_path()).await else {
+        return Vec::new();
+    };
+    let v = v.clone();
+    match store
+        .run(move |s| crate::mapping::vocabulary::record(s, v))
+        .await
+    {
+        Ok(r) => r.changes,
+        Err(e) => {
+            tracing::warn!(error = %e, "Could not keep the platform's vocabulary in the store.");
+            Vec::new()
+        }
+    }
+}
+
+/// The warning shown while the files are checked against the shipped example tree.
+fn example_tree_warning(dir: &Path, why: Option<&str>) -> Diagnostic {
+    Diagnostic::warning(
+        &dir.join("rules.toml"),
+        "",
+        None,
+        format!(
+            "{}{}",
+            crate::mapping::vocabulary::NOT_FETCHED,
+            why.map(|w| format!(" ({w})")).unwrap_or_default()
+        ),
+        "run `sp4n pull` or `sp4n mappings topics` with the configuration, or `sp4n mappings check --online`",
+    )
+}
+
+/// Loads mapping files for a command that needs them valid, checked against the
+/// platform's vocabulary when it was read; exit 2 with the errors.
+fn load_valid(dir: &Path, vocab: Option<&Vocabulary>) -> Result<Mappings, CliError> {
+    let loaded =
+        crate::mapping::read_sources(dir).and_then(|s| crate::mapping::check_against(s, vocab));
+    loaded.map(|(m, _)| m).map_err(|d| {
         CliError::new(
             EXIT_CONFIG,
             format!(
@@ -188,17 +310,30 @@ async fn check(ctx: &Ctx, online: bool, dir: Option<PathBuf>) -> Result<i32, Cli
             ),
         ));
     }
-    let platform = match (online, &cfg) {
-        (true, Some(cfg)) => Some(fetch_platform(cfg).await?),
-        _ => None,
-    };
     let mut diagnostics = Vec::new();
+    let (vocab, why_not) = match (online, &cfg) {
+        (true, Some(cfg)) => {
+            let v = fetch_platform(cfg).await?;
+            keep_vocabulary(cfg, &v).await;
+            (Some(v), None)
+        }
+        _ => stored_vocabulary(cfg.as_ref()).await,
+    };
+    if vocab.is_none() {
+        diagnostics.push(example_tree_warning(&dir, why_not.as_deref()));
+    }
     let mut summary = (None, None, None);
-    match Mappings::load_with_topics(&dir, platform.as_ref().map(|(t, _)| t.as_slice())) {
+    let loaded = crate::mapping::read_sources(&dir)
+        .and_then(|s| Mappings::from_sources(s, vocab.as_ref().map(|v| v.topics.as_slice())));
+    match loaded {
         Ok((m, warnings)) => {
             diagnostics.extend(warnings);
-            if let Some((topics, units)) = &platform {
-                diagnostics.extend(m.check_online(topics, units));
+            if let Some(v) = &vocab {
+                if online {
+                    diagnostics.extend(m.check_online(&v.topics, &v.units));
+                } else {
+                    diagnostics.extend(m.check_units(&v.units, today_wib()));
+                }
             }
             summary = (
                 Some(m.revision().to_string()),
@@ -206,7 +341,17 @@ async fn check(ctx: &Ctx, online: bool, dir: Option<PathBuf>) -> Result<i32, Cli
                 Some(m.opds().len()),
             );
         }
-        Err(d) => diagnostics.extend(d),
+        Err(d) => {
+            diagnostics.extend(d);
+            // Report the unit errors in the same run: the OPD entries do not depend on
+            // the topics, so read them with the example tree.
+            if let Some(v) = &vocab
+                && let Ok((m, _)) =
+                    crate::mapping::read_sources(&dir).and_then(|s| Mappings::from_sources(s, None))
+            {
+                diagnostics.extend(m.check_units(&v.units, today_wib()));
+            }
+        }
     }
     let cal = dir.join("calendar.toml");
     if cal.exists() {
@@ -247,7 +392,14 @@ async fn check(ctx: &Ctx, online: bool, dir: Option<PathBuf>) -> Result<i32, Cli
                 report.revision.as_deref().unwrap_or("-"),
                 report.rules.unwrap_or(0),
                 report.opds.unwrap_or(0),
-                if online { ", matches the platform" } else { "" },
+                match (&vocab, online) {
+                    (Some(_), true) => ", matches the platform".to_string(),
+                    (Some(v), false) => format!(
+                        ", matches the platform's topics and units read {}",
+                        crate::model::format_wib_short(v.fetched_at)
+                    ),
+                    (None, _) => ", checked against the example tree only".to_string(),
+                },
                 report.warnings
             );
         } else {
@@ -274,19 +426,16 @@ fn upstream_error(what: &str, e: UpstreamError) -> CliError {
     CliError::new(code, format!("{what}: {e}; {}", e.guidance()))
 }
 
-async fn fetch_platform(
-    cfg: &Config,
-) -> Result<(Vec<crate::model::Topic>, Vec<crate::model::Unit>), CliError> {
+async fn fetch_platform(cfg: &Config) -> Result<Vocabulary, CliError> {
     let client = super::push::client(cfg)?;
-    let topics = client
-        .get_topics()
+    crate::mapping::vocabulary::fetch(&client, chrono::Utc::now())
         .await
-        .map_err(|e| upstream_error("gettopics failed", e))?;
-    let units = client
-        .get_units()
-        .await
-        .map_err(|e| upstream_error("getunits failed", e))?;
-    Ok((topics, units))
+        .map_err(|e| match e {
+            crate::mapping::vocabulary::VocabularyError::Upstream { what, source } => {
+                upstream_error(&format!("{what} failed"), source)
+            }
+            crate::mapping::vocabulary::VocabularyError::Store(e) => e.into(),
+        })
 }
 
 #[derive(Debug, Serialize)]
@@ -304,7 +453,13 @@ async fn explain(ctx: &Ctx, id: Option<u64>, file: Option<PathBuf>) -> Result<i3
     let (complaint, mappings, stored, rejected) = match (id, file) {
         (_, Some(file)) => {
             let c = complaint_from_file(&file, &cfg)?;
-            (c, load_valid(&cfg.mappings.dir)?, None, false)
+            let (vocab, _) = stored_vocabulary(Some(&cfg)).await;
+            (
+                c,
+                load_valid(&cfg.mappings.dir, vocab.as_ref())?,
+                None,
+                false,
+            )
         }
         (Some(id), None) => {
             let store = ctx.open_store(&cfg).await?;
@@ -337,6 +492,7 @@ async fn explain(ctx: &Ctx, id: Option<u64>, file: Option<PathBuf>) -> Result<i3
         let by = match &r.by {
             RoutedBy::Rules => "the rules".to_string(),
             RoutedBy::Upstream => "the national admin's re-disposition".to_string(),
+            RoutedBy::Platform => "the platform (already disposed to that unit)".to_string(),
             RoutedBy::Person(p) => format!("{p} (by hand)"),
         };
         println!(
@@ -461,8 +617,9 @@ fn pair_counts(moves: &[Move]) -> Vec<PairCount> {
 async fn preview(ctx: &Ctx, against: Option<PathBuf>) -> Result<i32, CliError> {
     let cfg = ctx.config()?;
     let dir = against.unwrap_or_else(|| cfg.mappings.dir.clone());
-    let m = std::sync::Arc::new(load_valid(&dir)?);
     let store = ctx.open_store(&cfg).await?;
+    let vocab = store.run(crate::mapping::vocabulary::stored).await?;
+    let m = std::sync::Arc::new(load_valid(&dir, vocab.as_ref())?);
     let revision = m.revision().to_string();
     let moves = moves(&store, m).await?;
     if ctx.json {
@@ -662,4 +819,229 @@ fn confirm(n: usize) -> Result<bool, CliError> {
         .read_line(&mut line)
         .map_err(|e| CliError::new(EXIT_STORE, format!("cannot read the answer: {e}")))?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "ya"))
+}
+
+/// The platform's vocabulary for a listing: asked on demand (and kept), or the stored copy.
+async fn listing_vocabulary(ctx: &Ctx, stored: bool) -> Result<Vocabulary, CliError> {
+    let cfg = ctx.config()?;
+    if stored {
+        let (v, why) = stored_vocabulary(Some(&cfg)).await;
+        return v.ok_or_else(|| {
+            CliError::new(
+                EXIT_CONFIG,
+                format!(
+                    "no copy of the platform's topics and units is kept ({}): run without --stored to ask the platform",
+                    why.unwrap_or_default()
+                ),
+            )
+        });
+    }
+    let v = fetch_platform(&cfg).await?;
+    keep_vocabulary(&cfg, &v).await;
+    Ok(v)
+}
+
+#[derive(Debug, Serialize)]
+struct UnitRow {
+    id: String,
+    name: String,
+    active: bool,
+    /// The OPD codes whose entry in force names this unit.
+    opd: Vec<String>,
+}
+
+async fn list_units(ctx: &Ctx, stored: bool) -> Result<i32, CliError> {
+    let v = listing_vocabulary(ctx, stored).await?;
+    let cfg = ctx.config()?;
+    let m = crate::mapping::read_sources(&cfg.mappings.dir)
+        .and_then(|s| Mappings::from_sources(s, Some(&v.topics)))
+        .ok();
+    let on = today_wib();
+    let rows: Vec<UnitRow> = v
+        .units
+        .iter()
+        .map(|u| UnitRow {
+            id: u.id.clone(),
+            name: u.name.clone(),
+            active: u.active,
+            opd: m
+                .as_ref()
+                .and_then(|m| m.0.opd_by_unit(&u.id, on))
+                .map(|o| vec![o.code.clone()])
+                .unwrap_or_default(),
+        })
+        .collect();
+    if ctx.json {
+        ctx.print_json(&serde_json::json!({ "fetched_at": v.fetched_at, "units": rows }))?;
+        return Ok(0);
+    }
+    println!(
+        "{} unit(s) of the platform (read {}):",
+        rows.len(),
+        crate::model::format_wib_short(v.fetched_at)
+    );
+    for r in &rows {
+        println!(
+            "  {:>6}  {:<8}  {}{}",
+            r.id,
+            if r.active { "active" } else { "INACTIVE" },
+            r.name,
+            if r.opd.is_empty() {
+                String::new()
+            } else {
+                format!("  [OPD {}]", r.opd.join(", "))
+            }
+        );
+    }
+    Ok(0)
+}
+
+#[derive(Debug, Serialize)]
+struct TopicRow {
+    id: String,
+    parent: String,
+    name: String,
+    /// The path of names a rule can use.
+    path: String,
+}
+
+async fn list_topics(ctx: &Ctx, stored: bool) -> Result<i32, CliError> {
+    let v = listing_vocabulary(ctx, stored).await?;
+    let tree = crate::mapping::world::TopicTree::new(&v.topics);
+    let rows: Vec<TopicRow> = v
+        .topics
+        .iter()
+        .filter_map(|t| {
+            let i = tree.get(&t.id)?;
+            Some(TopicRow {
+                id: t.id.clone(),
+                parent: t.parent.clone(),
+                name: t.name.clone(),
+                path: tree.path(i),
+            })
+        })
+        .collect();
+    if ctx.json {
+        ctx.print_json(&serde_json::json!({ "fetched_at": v.fetched_at, "topics": rows }))?;
+        return Ok(0);
+    }
+    let mut sorted: Vec<&TopicRow> = rows.iter().collect();
+    sorted.sort_by(|a, b| a.path.cmp(&b.path));
+    println!(
+        "{} topic(s) of the platform (read {}); rules may use the id or the path:",
+        rows.len(),
+        crate::model::format_wib_short(v.fetched_at)
+    );
+    for r in sorted {
+        println!("  {:>6}  \"{}\"", r.id, r.path);
+    }
+    Ok(0)
+}
+
+#[derive(Debug, Serialize)]
+struct AdoptReport {
+    dir: PathBuf,
+    written: bool,
+    #[serde(flatten)]
+    plan: crate::mapping::adopt::Plan,
+    /// After --write: the errors `mappings check` still finds.
+    remaining_errors: Vec<Diagnostic>,
+}
+
+async fn adopt(ctx: &Ctx, write: bool, dir: Option<PathBuf>) -> Result<i32, CliError> {
+    let cfg = ctx.config()?;
+    let dir = dir.unwrap_or_else(|| cfg.mappings.dir.clone());
+    let sources = crate::mapping::read_sources(&dir).map_err(|d| {
+        CliError::new(
+            EXIT_CONFIG,
+            format!(
+                "{}\n\ncannot read the mapping files",
+                crate::diag::render_all(&d)
+            ),
+        )
+    })?;
+    let v = fetch_platform(&cfg).await?;
+    keep_vocabulary(&cfg, &v).await;
+    let example = crate::mapping::world::TopicTree::modelled();
+    let plan = crate::mapping::adopt::plan(&sources, &v.topics, &v.units, &example, today_wib())
+        .map_err(|e| CliError::new(EXIT_CONFIG, format!("{e}; fix the file, then run again")))?;
+    let mut remaining = Vec::new();
+    if write && !plan.edits.is_empty() {
+        for f in crate::mapping::adopt::apply(&sources, &plan) {
+            if sources.iter().any(|s| s.path == f.path && s.text != f.text) {
+                write_atomically(&f.path, &f.text)?;
+            }
+        }
+    }
+    if write {
+        let after = crate::mapping::read_sources(&dir)
+            .and_then(|s| crate::mapping::check_against(s, Some(&v)));
+        if let Err(d) = after {
+            remaining = d.into_iter().filter(Diagnostic::is_error).collect();
+        }
+    }
+    let unmatched = !plan.unmatched.is_empty();
+    let report = AdoptReport {
+        dir: dir.clone(),
+        written: write && !plan.edits.is_empty(),
+        plan,
+        remaining_errors: remaining,
+    };
+    if ctx.json {
+        ctx.print_json(&report)?;
+    } else {
+        print!("{}", crate::mapping::adopt::render(&sources, &report.plan));
+        if write {
+            if report.written {
+                println!(
+                    "\nWrote {} edit(s) to {}.",
+                    report.plan.edits.len(),
+                    dir.display()
+                );
+            }
+            if report.remaining_errors.is_empty() {
+                println!(
+                    "The files are valid for this platform; `sp4n mappings preview` shows what would move."
+                );
+            } else {
+                for d in &report.remaining_errors {
+                    println!("{d}\n");
+                }
+                println!(
+                    "{} error(s) remain: fix them at the lines shown, then run `sp4n mappings check`.",
+                    report.remaining_errors.len()
+                );
+            }
+        } else if !report.plan.edits.is_empty() {
+            println!("\nNothing was changed. Apply with `sp4n mappings adopt --write`.");
+        }
+    }
+    Ok(if !report.remaining_errors.is_empty() {
+        EXIT_CONFIG
+    } else if unmatched {
+        1
+    } else {
+        0
+    })
+}
+
+/// Replaces a file by writing a sibling and renaming it over, so an interrupted write
+/// never leaves half a file for the next run to read.
+fn write_atomically(path: &Path, text: &str) -> Result<(), CliError> {
+    let fail = |e: std::io::Error| {
+        CliError::new(
+            EXIT_STORE,
+            format!(
+                "cannot write {}: {e}; check the folder's permissions",
+                path.display()
+            ),
+        )
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    use std::io::Write;
+    tmp.write_all(text.as_bytes()).map_err(fail)?;
+    tmp.as_file().sync_all().map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
 }

@@ -11,6 +11,10 @@ pub struct PullArgs {
     /// No progress bar even on a terminal.
     #[arg(long)]
     pub quiet: bool,
+    /// Read the platform's topics and units again now (otherwise: at the first pull, then
+    /// once a day).
+    #[arg(long)]
+    pub refresh_vocabulary: bool,
 }
 
 /// The mappings in force: the files of `[mappings] dir`, or the last valid revision
@@ -59,6 +63,50 @@ pub async fn router(
     ))
 }
 
+/// Reads the platform's topics and units when they are due (never read, or a day old)
+/// or when `force`, keeping them in the store: every check and route after this uses
+/// them. Returns one report line per change upstream; a failure is a line too (the
+/// vocabulary read before keeps serving, and the pull reports the platform's problem).
+pub async fn refresh_vocabulary(
+    store: &crate::store::Store,
+    client: &Client,
+    force: bool,
+) -> Result<Vec<String>, CliError> {
+    use crate::mapping::vocabulary::{self, VocabularyError};
+    match vocabulary::refresh(store, client, chrono::Utc::now(), force).await {
+        Ok(Some(r)) => {
+            if r.first {
+                tracing::info!(
+                    topics = r.vocabulary.topics.len(),
+                    units = r.vocabulary.units.len(),
+                    "Read the platform's topics and units for the first time."
+                );
+            }
+            Ok(change_notes(&r.changes))
+        }
+        Ok(None) => Ok(Vec::new()),
+        Err(VocabularyError::Store(e)) => Err(e.into()),
+        Err(e) => {
+            tracing::warn!(error = %e, "Could not read the platform's topics and units.");
+            Ok(vec![format!(
+                "platform: the topics and units could not be read ({e}); the ones read before keep serving"
+            )])
+        }
+    }
+}
+
+/// Report lines for changes in the platform's vocabulary (Bahasa Indonesia).
+pub fn change_notes(changes: &[crate::mapping::vocabulary::Change]) -> Vec<String> {
+    if changes.is_empty() {
+        return Vec::new();
+    }
+    let mut notes: Vec<String> = changes.iter().map(|c| format!("platform: {c}")).collect();
+    notes.push(
+        "platform: kosakata platform berubah; jalankan `sp4n mappings check` (aturan yang menyebut topik/unit yang hilang ditolak, revisi valid terakhir tetap dipakai) dan `sp4n mappings adopt` untuk usulan perbaikan".into(),
+    );
+    notes
+}
+
 /// One report line per error of a rejected mapping edit.
 pub fn rejected_notes(rejected: Option<&[crate::diag::Diagnostic]>) -> Vec<String> {
     let mut notes = Vec::new();
@@ -85,10 +133,12 @@ pub async fn run(ctx: &Ctx, mode: Mode, args: PullArgs) -> Result<i32, CliError>
     let client = Client::new(&cfg.upstream, token)
         .map_err(|e| CliError::new(EXIT_CONFIG, format!("{e}; {}", e.guidance())))?;
     let store = ctx.open_store(&cfg).await?;
+    let mut notes = refresh_vocabulary(&store, &client, args.refresh_vocabulary).await?;
     let (router, rejected) = router(&cfg, &store).await?;
     let mut opts = PullOptions::from_config(mode, &cfg);
     opts.progress = !args.quiet && !ctx.json;
-    opts.notes = rejected_notes(rejected.as_deref());
+    notes.extend(rejected_notes(rejected.as_deref()));
+    opts.notes = notes;
     let report = crate::pull::pull(&store, &client, router, &opts).await?;
     print_report(ctx, &report)?;
     Ok(crate::pull::exit_code(&report))

@@ -125,9 +125,16 @@ fn input_error(e: InputError) -> CliError {
     }
 }
 
-/// Loads the mapping files; exit 2 with the diagnostics when they are invalid.
-pub fn load_mappings(cfg: &Config) -> Result<Mappings, CliError> {
-    match Mappings::load(&cfg.mappings.dir) {
+/// Loads the mapping files, checked against the platform's vocabulary stored in `store`;
+/// exit 2 with the diagnostics when they are invalid.
+pub async fn load_mappings(
+    cfg: &Config,
+    store: &crate::store::Store,
+) -> Result<Mappings, CliError> {
+    let vocab = store.run(crate::mapping::vocabulary::stored).await?;
+    let loaded = crate::mapping::read_sources(&cfg.mappings.dir)
+        .and_then(|s| crate::mapping::check_against(s, vocab.as_ref()));
+    match loaded {
         Ok((m, _warnings)) => Ok(m),
         Err(diags) => Err(CliError::new(
             EXIT_CONFIG,
@@ -172,11 +179,13 @@ pub async fn run_sync(ctx: &Ctx, args: SyncArgs) -> Result<i32, CliError> {
     let cfg = ctx.config()?;
     let client = client(&cfg)?;
     let store = ctx.open_store(&cfg).await?;
+    let mut notes = super::pull::refresh_vocabulary(&store, &client, false).await?;
     let (router, rejected) = super::pull::router(&cfg, &store).await?;
     let opts = push_options(&cfg, &store).await?;
     let mut popts = crate::pull::PullOptions::from_config(Mode::Pull, &cfg);
     popts.progress = !args.quiet && !ctx.json;
-    popts.notes = super::pull::rejected_notes(rejected.as_deref());
+    notes.extend(super::pull::rejected_notes(rejected.as_deref()));
+    popts.notes = notes;
     let pulled = crate::pull::pull(&store, &client, router, &popts).await?;
     let pr = if pulled.outcome == Some(RunOutcome::TokenRefused) {
         None
@@ -444,8 +453,8 @@ pub async fn run_followup(ctx: &Ctx, a: FollowupArgs) -> Result<i32, CliError> {
         }
     };
     let cfg = ctx.config()?;
-    let mappings = load_mappings(&cfg)?;
     let store = ctx.open_store(&cfg).await?;
+    let mappings = load_mappings(&cfg, &store).await?;
     let input = FollowUp {
         tracking_id: a.tracking_id,
         opd: a.opd,
@@ -481,8 +490,8 @@ pub async fn run_set_status(ctx: &Ctx, a: SetStatusArgs) -> Result<i32, CliError
 
 pub async fn run_dispose(ctx: &Ctx, a: DisposeArgs) -> Result<i32, CliError> {
     let cfg = ctx.config()?;
-    let mappings = load_mappings(&cfg)?;
     let store = ctx.open_store(&cfg).await?;
+    let mappings = load_mappings(&cfg, &store).await?;
     let input = Disposition {
         tracking_id: a.tracking_id,
         opd: a.opd,
@@ -497,8 +506,11 @@ pub async fn run_dispose(ctx: &Ctx, a: DisposeArgs) -> Result<i32, CliError> {
 
 pub async fn run_submit(ctx: &Ctx, a: SubmitArgs) -> Result<i32, CliError> {
     let form = SubmitForm::read(&a.file).map_err(input_error)?;
-    // Check before touching the store, so a bad file never waits on a lock.
-    form.to_complaint().map_err(input_error)?;
+    // Check before touching the store, so a bad file never waits on a lock; the topic
+    // is checked with the platform's tree kept in the store.
+    let mut probe = form.clone();
+    probe.topik = None;
+    probe.to_complaint().map_err(input_error)?;
     let cfg = ctx.config()?;
     let store = ctx.open_store(&cfg).await?;
     let e = blocking(&store, move |s| input::submit(s, &form, &who())).await?;

@@ -23,7 +23,7 @@
 
 use super::{CliError, Ctx, EXIT_CONFIG, EXIT_STORE};
 use crate::config::Config;
-use crate::mapping::{ActiveError, MappingRouter, Mappings};
+use crate::mapping::{ActiveError, MappingRouter};
 use crate::pull::{Mode, PullOptions};
 use crate::push::PushOptions;
 use crate::report::MetricsSnapshot;
@@ -145,6 +145,14 @@ fn job_ctx(cfg: &Config) -> Result<JobCtx, String> {
 /// The pull or reconcile job: load the mapping files (keeping the last valid revision
 /// when they are invalid), then pull.
 pub async fn pull_job(state: &AgentState, cfg: &Config, client: &Client, mode: Mode) -> JobResult {
+    // The platform's topics and units first (at the first pull, then daily): the
+    // mappings are checked against them.
+    let vocabulary_notes = super::pull::refresh_vocabulary(&state.store, client, false)
+        .await
+        .map_err(|e| {
+            state.count_error("store", 1);
+            e.message
+        })?;
     let dir = cfg.mappings.dir.clone();
     let active = state
         .store
@@ -174,7 +182,9 @@ pub async fn pull_job(state: &AgentState, cfg: &Config, client: &Client, mode: M
         }
     }
     let mut opts = PullOptions::from_config(mode, cfg);
-    opts.notes = super::pull::rejected_notes(active.rejected.as_deref());
+    opts.notes = vocabulary_notes;
+    opts.notes
+        .extend(super::pull::rejected_notes(active.rejected.as_deref()));
     let router = Arc::new(MappingRouter(active.mappings));
     let report = crate::pull::pull(&state.store, client, router, &opts)
         .await
@@ -188,8 +198,13 @@ pub async fn pull_job(state: &AgentState, cfg: &Config, client: &Client, mode: M
 /// The push job: every eligible outbox entry, paused OPDs skipped.
 pub async fn push_job(state: &AgentState, cfg: &Config, client: &Client) -> JobResult {
     let mut opts = PushOptions::from_config(cfg);
-    if let Ok((m, _)) = Mappings::load(&cfg.mappings.dir) {
-        opts = opts.with_paused_from(&m);
+    let dir = cfg.mappings.dir.clone();
+    if let Ok(active) = state
+        .store
+        .run(move |s| crate::mapping::load_active(&dir, s))
+        .await
+    {
+        opts = opts.with_paused_from(&active.mappings);
     }
     let started = Utc::now();
     let (report, pr) = crate::push::push(&state.store, client, &opts)

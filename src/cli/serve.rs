@@ -2,7 +2,7 @@
 //! Ctrl-C or SIGTERM.
 
 use super::{CliError, Ctx, EXIT_CONFIG};
-use crate::mapping::{Mappings, today_wib};
+use crate::mapping::today_wib;
 use crate::server::{self, AppState, OpdDirectory};
 
 #[derive(Debug, clap::Args)]
@@ -14,7 +14,11 @@ pub struct ServeArgs {
 
 pub async fn run(ctx: &Ctx, args: ServeArgs) -> Result<i32, CliError> {
     let cfg = ctx.config()?;
-    let (mappings, _warnings) = Mappings::load(&cfg.mappings.dir).map_err(|diags| {
+    let store = ctx.open_store(&cfg).await?;
+    let vocab = store.run(crate::mapping::vocabulary::stored).await?;
+    let loaded = crate::mapping::read_sources(&cfg.mappings.dir)
+        .and_then(|s| crate::mapping::check_against(s, vocab.as_ref()));
+    let (mappings, _warnings) = loaded.map_err(|diags| {
         CliError::new(
             EXIT_CONFIG,
             format!(
@@ -25,7 +29,6 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> Result<i32, CliError> {
         )
     })?;
     let opds = OpdDirectory::from_mappings(&mappings, today_wib());
-    let store = ctx.open_store(&cfg).await?;
     let listen = args.listen.unwrap_or(cfg.server.listen.clone());
     let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| {
         CliError::new(

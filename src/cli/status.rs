@@ -10,7 +10,6 @@
 
 use super::{CliError, Ctx, EXIT_STORE};
 use crate::config::Config;
-use crate::mapping::Mappings;
 use crate::report::status::{
     AgentInfo, HeldEntry, JobView, MappingsView, OutboxView, SetAsideItem, SetAsideView,
     StatusSnapshot, StoreView,
@@ -34,12 +33,19 @@ pub struct StatusArgs {
 }
 
 /// The mapping files and calendar on disk, against the revision the store routes with.
-pub fn mappings_view(dir: &Path, active: Option<String>, now: DateTime<Utc>) -> MappingsView {
+pub fn mappings_view(
+    dir: &Path,
+    active: Option<String>,
+    vocab: Option<&crate::mapping::vocabulary::Vocabulary>,
+    now: DateTime<Utc>,
+) -> MappingsView {
     let mut v = MappingsView {
         active_revision: active.clone(),
         ..Default::default()
     };
-    match Mappings::load(dir) {
+    let loaded =
+        crate::mapping::read_sources(dir).and_then(|s| crate::mapping::check_against(s, vocab));
+    match loaded {
         Ok((m, _)) => {
             v.files_valid = true;
             if active.as_deref() != Some(m.revision()) {
@@ -71,6 +77,34 @@ pub fn mappings_view(dir: &Path, active: Option<String>, now: DateTime<Utc>) -> 
     v.calendar_years = cal.years().collect();
     v.calendar_missing_years = cal.missing_years_near(now);
     v
+}
+
+/// What `status` says about the platform's vocabulary: the changes the last refresh
+/// found (within a week of the last reading), with what to do (Bahasa Indonesia).
+fn vocabulary_lines(
+    vocab: Option<&crate::mapping::vocabulary::Vocabulary>,
+    changes: Option<crate::mapping::vocabulary::ChangeRecord>,
+) -> Vec<String> {
+    // Never read: the first pull reads them; nothing to report yet.
+    let Some(v) = vocab else {
+        return Vec::new();
+    };
+    match changes {
+        Some(c) if c.at >= v.fetched_at - crate::mapping::vocabulary::REFRESH_AFTER * 7 => {
+            let mut out = vec![format!(
+                "kosakata platform berubah ({}): {}",
+                crate::model::format_wib_short(c.at),
+                c.changes
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )];
+            out.push("jalankan `sp4n mappings check`, lalu `sp4n mappings adopt` untuk usulan perbaikan berkas pemetaan".into());
+            out
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// A stored job run as the scheduler's record of it.
@@ -164,7 +198,18 @@ pub fn snapshot(
             count: quarantined.len() as u64,
             recent,
         },
-        mappings: mappings_view(&cfg.mappings.dir, s.mapping_revision()?, now),
+        mappings: {
+            let vocab = crate::mapping::vocabulary::stored(s)?;
+            let mut v = mappings_view(
+                &cfg.mappings.dir,
+                s.mapping_revision()?,
+                vocab.as_ref(),
+                now,
+            );
+            v.vocabulary =
+                vocabulary_lines(vocab.as_ref(), crate::mapping::vocabulary::last_changes(s)?);
+            v
+        },
         store: StoreView {
             path: s.path().to_path_buf(),
             size_bytes: s.size_on_disk()?,

@@ -1,20 +1,25 @@
 //! The mappings a run routes with, across processes.
 //!
-//! Each run of `sp4n pull`, `sync` or `run` reads the files in `mappings/`. When they are
-//! valid they route, and their text is remembered in the store as the last valid revision.
+//! Each run of `sp4n pull`, `sync` or `run` reads the files in `mappings/` and checks
+//! them against the platform's vocabulary kept in the store ([`super::vocabulary`]). When
+//! they are valid they route, and their text is remembered in the store as the last valid revision.
 //! When an administrator's edit is invalid, the run keeps routing with that remembered
 //! revision and carries the errors into its report: a bad edit never stops the sync, even
 //! between separate one-shot runs.
 
+use super::vocabulary::Vocabulary;
 use super::{Mappings, SourceFile, TRIAGE, read_sources, today_wib};
 use crate::diag::Diagnostic;
-use crate::model::Complaint;
+use crate::model::{Complaint, Topic};
 use crate::pull::{RouteDecision, Router};
 use crate::store::{Store, StoreError};
+use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 const META_VALID_SOURCES: &[u8] = b"mapping_valid_sources";
+/// The topic tree the remembered revision was valid against (absent: the example tree).
+const META_VALID_TOPICS: &[u8] = b"mapping_valid_topics";
 
 /// The mappings in force for one run.
 #[derive(Debug, Clone)]
@@ -25,6 +30,9 @@ pub struct Active {
     /// The errors of the files on disk when they are invalid (the remembered revision
     /// routes instead).
     pub rejected: Option<Vec<Diagnostic>>,
+    /// When the platform's vocabulary the files were checked against was read; `None`:
+    /// never, the example tree was used ([`super::vocabulary::NOT_FETCHED`]).
+    pub vocabulary_fetched: Option<DateTime<Utc>>,
 }
 
 /// Why no mappings could be put in force.
@@ -36,14 +44,34 @@ pub enum ActiveError {
     Store(#[from] StoreError),
 }
 
-/// Reads `dir`; remembers a valid revision in `store`, or falls back to the one
-/// remembered there when the files are invalid. Fails only when the files are invalid and
-/// no valid revision was ever seen.
+/// Checks sources against the vocabulary: topics by the platform's tree, and (when the
+/// vocabulary was fetched) every unit id in force known and active upstream.
+pub fn check_against(
+    sources: Vec<SourceFile>,
+    vocab: Option<&Vocabulary>,
+) -> Result<(Mappings, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let (m, warnings) = Mappings::from_sources(sources, vocab.map(|v| v.topics.as_slice()))?;
+    if let Some(v) = vocab {
+        let errors = m.check_units(&v.units, today_wib());
+        if errors.iter().any(Diagnostic::is_error) {
+            return Err(errors.into_iter().chain(warnings).collect());
+        }
+    }
+    Ok((m, warnings))
+}
+
+/// Reads `dir` and checks it against the platform's vocabulary stored in `store` (the
+/// example tree before the first fetch); remembers a valid revision in `store`, or falls
+/// back to the one remembered there, with the vocabulary it was valid against, when the
+/// files are invalid (an edit, or a change upstream that a rule or an OPD entry no longer
+/// matches). Fails only when the files are invalid and no valid revision was ever seen.
 pub fn load_active(dir: &Path, store: &Store) -> Result<Active, ActiveError> {
+    let vocab = super::vocabulary::stored(store)?;
+    let vocabulary_fetched = vocab.as_ref().map(|v| v.fetched_at);
     let loaded = read_sources(dir).and_then(|s| {
         let texts: Vec<(PathBuf, String)> =
             s.iter().map(|f| (f.path.clone(), f.text.clone())).collect();
-        Mappings::from_sources(s, None).map(|(m, w)| (m, w, texts))
+        check_against(s, vocab.as_ref()).map(|(m, w)| (m, w, texts))
     });
     match loaded {
         Ok((m, warnings, texts)) => {
@@ -51,11 +79,17 @@ pub fn load_active(dir: &Path, store: &Store) -> Result<Active, ActiveError> {
             if remembered.as_ref() != Some(&texts) {
                 store.put_meta(META_VALID_SOURCES, &texts)?;
             }
+            let topics = vocab.as_ref().map(|v| v.topics.clone());
+            let remembered_topics: Option<Vec<Topic>> = store.get_meta(META_VALID_TOPICS)?;
+            if topics.is_some() && remembered_topics != topics {
+                store.put_meta(META_VALID_TOPICS, &topics)?;
+            }
             store.set_mapping_revision(m.revision())?;
             Ok(Active {
                 mappings: Arc::new(m),
                 warnings,
                 rejected: None,
+                vocabulary_fetched,
             })
         }
         Err(errors) => {
@@ -63,15 +97,17 @@ pub fn load_active(dir: &Path, store: &Store) -> Result<Active, ActiveError> {
             let Some(texts) = remembered else {
                 return Err(ActiveError::Invalid(errors));
             };
+            let topics: Option<Vec<Topic>> = store.get_meta(META_VALID_TOPICS)?;
             let sources = texts
                 .into_iter()
                 .map(|(path, text)| SourceFile { path, text })
                 .collect();
-            match Mappings::from_sources(sources, None) {
+            match Mappings::from_sources(sources, topics.as_deref()) {
                 Ok((m, warnings)) => Ok(Active {
                     mappings: Arc::new(m),
                     warnings,
                     rejected: Some(errors),
+                    vocabulary_fetched,
                 }),
                 Err(_) => Err(ActiveError::Invalid(errors)),
             }

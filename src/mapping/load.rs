@@ -6,7 +6,7 @@ use super::keywords::Lexicon;
 use super::raw::{OpdFile, RawOpd, RawRule, RulesFile};
 use super::rules::{Rule, Target};
 use super::text::normalize;
-use super::world::{TopicTree, check_location};
+use super::world::{TopicMiss, TopicTree, check_location};
 use super::{Mappings, Opd, OpdMeta, TRIAGE};
 use crate::diag::Diagnostic;
 use chrono::NaiveDate;
@@ -179,20 +179,7 @@ fn overlaps(
     starts_before_end(a.0, b.1) && starts_before_end(b.0, a.1)
 }
 
-/// Edit distance, for "did you mean".
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
+use super::world::distance;
 
 fn suggest<'a>(word: &str, options: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let w = word.to_uppercase();
@@ -381,18 +368,33 @@ fn check_opds(ctx: &mut Ctx, raw: Vec<RawOpd>) -> Vec<ParsedOpd> {
 fn topic_list(ctx: &mut Ctx, file: usize, tree: &TopicTree, items: &[Spanned<String>]) -> Vec<u32> {
     let mut out = Vec::new();
     for t in items {
-        let id = t.get_ref().trim();
-        match tree.get(id) {
-            Some(i) => {
+        let raw = t.get_ref().trim();
+        match tree.resolve(raw) {
+            Ok(i) => {
                 if !out.contains(&i) {
                     out.push(i);
                 }
             }
-            None => ctx.error(
+            Err(TopicMiss::UnknownId) => ctx.error(
                 file,
                 t.span(),
-                format!("unknown topic id '{id}'"),
-                "use a topic id from the platform's topic tree (sp4n mappings check --online lists the tree's ids when one is missing)",
+                format!("unknown topic id '{raw}'"),
+                "name the topic by its path of names (e.g. \"Pekerjaan Umum dan Penataan Ruang/Jalan dan Jembatan\"), which works on every deployment, or use an id that `sp4n mappings topics` lists",
+            ),
+            Err(TopicMiss::UnknownName { suggestion }) => ctx.error(
+                file,
+                t.span(),
+                format!("no topic of the platform is named '{raw}'"),
+                match suggestion {
+                    Some(p) => format!("did you mean \"{p}\"? (`sp4n mappings topics` lists every topic)"),
+                    None => "write the topic's path of names as `sp4n mappings topics` lists it, parent first, separated by /".to_string(),
+                },
+            ),
+            Err(TopicMiss::Ambiguous { paths }) => ctx.error(
+                file,
+                t.span(),
+                format!("'{raw}' names {} topics", paths.len()),
+                format!("write the whole path of the one you mean: {}", paths.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(" or ")),
             ),
         }
     }

@@ -20,15 +20,17 @@
 //! - when nothing matches, the complaint goes to [`TRIAGE`] with rule id `fallback`.
 
 mod active;
+pub mod adopt;
 mod keywords;
 mod load;
 mod raw;
 mod reload;
 mod rules;
 pub mod text;
+pub mod vocabulary;
 pub mod world;
 
-pub use active::{Active, ActiveError, MappingRouter, embedded, load_active};
+pub use active::{Active, ActiveError, MappingRouter, check_against, embedded, load_active};
 pub use load::{CHANNELS, KAPANEWON_TARGET, KLASIFIKASI, SourceFile, read_sources, revision_of};
 pub use reload::{MappingState, ReloadOutcome};
 
@@ -493,10 +495,18 @@ impl Mappings {
                         "no rule covers upstream topic {} ({}): its complaints go to {TRIAGE} unless keywords catch them",
                         t.id, t.name
                     ),
-                    format!("add the topic id \"{}\" to a rule's topics", t.id),
+                    format!("add \"{}\" to a rule's topics", up.path(ti)),
                 ));
             }
         }
+        out.extend(self.check_units(units, on));
+        out
+    }
+
+    /// Every unit id of an entry that applies on `on`, checked against the platform's
+    /// units: unknown or inactive is an error pointing at the `unit_id`.
+    pub fn check_units(&self, units: &[Unit], on: NaiveDate) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
         let src = &self.sources[0];
         for (o, m) in self.opds.iter().zip(&self.metas) {
             let Some(u) = &o.unit_id else { continue };
@@ -510,14 +520,20 @@ impl Mappings {
                     &src.text,
                     span,
                     format!("unit_id {u} of OPD '{}' is not a unit of the instansi upstream", o.code),
-                    "compare with getunits (sp4n mappings check --online) and fix the id",
+                    match adopt::best_unit(o, units) {
+                        Some(m) => format!("did you mean unit {} (\"{}\", {})? `sp4n mappings adopt` proposes every such fix", m.unit.id, m.unit.name, m.reason),
+                        None => "`sp4n mappings units` lists the platform's units; `sp4n mappings adopt` proposes the fix".to_string(),
+                    },
                 )),
                 Some(x) if !x.active => out.push(Diagnostic::error(
                     &src.path,
                     &src.text,
                     span,
                     format!("unit_id {u} of OPD '{}' is inactive upstream ({})", o.code, x.name),
-                    "dispositions to an inactive unit fail; ask the national admin or set valid_to on this entry",
+                    match adopt::best_unit(o, units).filter(|m| m.unit.id != *u) {
+                        Some(m) => format!("dispositions to an inactive unit fail; the active unit {} (\"{}\", {}) may be its successor: give this entry a valid_to and add one with that unit_id (`sp4n mappings adopt` proposes it)", m.unit.id, m.unit.name, m.reason),
+                        None => "dispositions to an inactive unit fail; ask the national admin which unit took over, or set valid_to on this entry".to_string(),
+                    },
                 )),
                 Some(_) => {}
             }

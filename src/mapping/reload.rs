@@ -42,9 +42,18 @@ impl MappingState {
         MappingState::default()
     }
 
-    /// Checks topic ids against the platform's tree from now on (next change).
+    /// Checks topics against the platform's tree from now on; the files are checked
+    /// again at the next reload even when their bytes did not change.
     pub fn set_topics(&mut self, topics: Vec<Topic>) {
+        if self.topics.as_ref() != Some(&topics) {
+            self.seen = None;
+        }
         self.topics = Some(topics);
+    }
+
+    /// [`MappingState::set_topics`] with the tree of a fetched vocabulary.
+    pub fn set_vocabulary(&mut self, v: &super::vocabulary::Vocabulary) {
+        self.set_topics(v.topics.clone());
     }
 
     /// The mappings routing now, if any valid revision was loaded.

@@ -1,11 +1,15 @@
-//! The fixed world the mapping files are checked against: the modelled topic tree (or the
-//! platform's tree from `gettopics`) and Kulon Progo's region codes (kapanewon
-//! `34.01.xx`, kalurahan `34.01.xx.2nnn`, the kelurahan Wates `34.01.02.1001`).
+//! The world the mapping files are checked against: the topic tree (the platform's, from
+//! `gettopics` via [`super::vocabulary`]; before the first fetch, the example tree shipped
+//! with sp4n, [`MODELLED_TOPICS`]), resolving a rule's topic by id or by a path of names,
+//! and Kulon Progo's region codes (kapanewon `34.01.xx`, kalurahan `34.01.xx.2nnn`, the
+//! kelurahan Wates `34.01.02.1001`).
 
 use crate::model::Topic;
 use std::collections::HashMap;
 
-/// The modelled topic tree of the simulator: (id, parent, name); parent "0" is the root.
+/// The example topic tree shipped with sp4n (the ids of the example files in `mappings/`):
+/// (id, parent, name); parent "0" is the root. Used only until the platform's own tree
+/// has been fetched.
 pub const MODELLED_TOPICS: &[(&str, &str, &str)] = &[
     ("1", "0", "Administrasi Kependudukan"),
     ("2", "0", "Kesehatan"),
@@ -135,6 +139,107 @@ impl TopicTree {
     pub fn within(&self, t: u32, ancestor: u32) -> bool {
         self.lineage[t as usize].contains(&ancestor)
     }
+
+    /// The names from the root down to `i`, joined by `/` (how rules name a topic).
+    pub fn path(&self, i: u32) -> String {
+        let mut names: Vec<&str> = self.lineage(i).iter().map(|a| self.name(*a)).collect();
+        names.reverse();
+        names.join("/")
+    }
+
+    /// Every topic index, in the platform's order.
+    pub fn indices(&self) -> impl Iterator<Item = u32> + '_ {
+        0..self.ids.len() as u32
+    }
+
+    /// Finds a topic named by id (digits) or by a path of names (`"Pekerjaan Umum dan
+    /// Penataan Ruang/Jalan dan Jembatan"`), case- and accent-insensitive; a path may
+    /// leave out leading ancestors when what remains names one topic.
+    pub fn resolve(&self, name: &str) -> Result<u32, TopicMiss> {
+        let name = name.trim();
+        if !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()) {
+            return self.get(name).ok_or(TopicMiss::UnknownId);
+        }
+        let want: Vec<String> = name
+            .split('/')
+            .map(super::text::normalize)
+            .filter(|s| !s.is_empty())
+            .collect();
+        if want.is_empty() {
+            return Err(TopicMiss::UnknownName { suggestion: None });
+        }
+        let found: Vec<u32> = self
+            .indices()
+            .filter(|i| {
+                let chain = self.lineage(*i);
+                chain.len() >= want.len()
+                    && want
+                        .iter()
+                        .rev()
+                        .zip(chain)
+                        .all(|(w, a)| super::text::normalize(self.name(*a)) == *w)
+            })
+            .collect();
+        match found.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(TopicMiss::UnknownName {
+                suggestion: self.suggest(&want),
+            }),
+            many => Err(TopicMiss::Ambiguous {
+                paths: many.iter().map(|i| self.path(*i)).collect(),
+            }),
+        }
+    }
+
+    /// The path of names closest to `want` (normalised), when one is close enough.
+    fn suggest(&self, want: &[String]) -> Option<String> {
+        // The last name alone names a topic: the ancestors were wrong.
+        let last = want.last()?;
+        if let Some(i) = self
+            .indices()
+            .find(|i| super::text::normalize(self.name(*i)) == *last)
+        {
+            return Some(self.path(i));
+        }
+        let want = want.join("/");
+        let want = want.as_str();
+        self.indices()
+            .flat_map(|i| {
+                let full = self.path(i);
+                let leaf = self.name(i).to_string();
+                [(full.clone(), full), (leaf, self.path(i))]
+            })
+            .map(|(cand, path)| {
+                let norm: Vec<String> = cand.split('/').map(super::text::normalize).collect();
+                (distance(want, &norm.join("/")), path)
+            })
+            .filter(|(d, _)| *d <= 3.max(want.chars().count() / 3))
+            .min_by_key(|(d, _)| *d)
+            .map(|(_, p)| p)
+    }
+}
+
+/// Why a topic named in a rule was not found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TopicMiss {
+    UnknownId,
+    UnknownName { suggestion: Option<String> },
+    Ambiguous { paths: Vec<String> },
+}
+
+/// Edit distance in characters.
+pub fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 /// Kapanewon of Kulon Progo: (code, name, number of kalurahan numbered 2001 upward).
@@ -233,6 +338,28 @@ mod tests {
         assert!(check_location("34.1.02").is_err());
         assert!(check_location("34.02.01").is_err());
         assert!(location_within("34.01.01.2003", "34.01.01"));
+        let path = "Pekerjaan Umum dan Penataan Ruang/Jalan dan Jembatan";
+        assert_eq!(t.resolve(path), Ok(jalan));
+        assert_eq!(
+            t.resolve("pekerjaan umum dan penataan ruang / JALAN DAN JEMBATAN"),
+            Ok(jalan)
+        );
+        assert_eq!(t.resolve("Jalan dan Jembátan"), Ok(jalan));
+        assert_eq!(t.resolve("41"), Ok(jalan));
+        assert_eq!(t.path(jalan), path);
+        assert_eq!(t.resolve("99"), Err(TopicMiss::UnknownId));
+        assert_eq!(
+            t.resolve("Pekerjaan Umum/Jalan dan Jembatan"),
+            Err(TopicMiss::UnknownName {
+                suggestion: Some(path.to_string())
+            })
+        );
+        assert_eq!(
+            t.resolve("Jalan dan Jembatn"),
+            Err(TopicMiss::UnknownName {
+                suggestion: Some(path.to_string())
+            })
+        );
         assert!(!location_within("34.01.010", "34.01.01"));
     }
 }

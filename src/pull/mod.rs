@@ -22,11 +22,14 @@
 //! pulled update already says `Bukan Wewenang` or `Arsip` (the stream shows that final
 //! update) is recorded as having left right away, without another request.
 //!
-//! New complaints are routed once, when first stored, through the caller's [`Router`];
-//! later pulls never re-route, except that a re-disposition by the national admin moves
-//! the local routing to the OPD of the new unit (unknown unit: `ADMIN` triage).
+//! New complaints are routed once, when first stored: to the OPD of the unit the platform
+//! already disposed them to, else through the caller's [`Router`] ([`platform`]); later
+//! pulls never re-route, except that a re-disposition by the national admin moves the
+//! local routing to the OPD of the new unit (unknown unit: `ADMIN` triage) and holds a
+//! disposition still queued to another unit.
 
 mod diff;
+pub mod platform;
 
 pub use diff::changes;
 
@@ -457,6 +460,7 @@ async fn commit_items(
                 ..Default::default()
             };
             let mut in_page: HashSet<TrackingId> = HashSet::new();
+            let mut redisposed: Vec<(TrackingId, String, String)> = Vec::new();
             for item in items {
                 let tid = item.complaint.tracking_id;
                 let hash = content_hash(&item.complaint);
@@ -495,13 +499,21 @@ async fn commit_items(
                     }
                     Some(old) => {
                         counts.changed += 1;
-                        commit
-                            .upserts
-                            .push(apply_change(router.as_ref(), old, item, hash, now));
+                        let before = old.complaint.unit.as_ref().map(|u| u.id.clone());
+                        let (rec, events) = apply_change(router.as_ref(), old, item, hash, now);
+                        if let Some(u) = rec.complaint.unit.as_ref()
+                            && before.as_deref() != Some(u.id.as_str())
+                        {
+                            redisposed.push((rec.tracking_id(), u.id.clone(), u.name.clone()));
+                        }
+                        commit.upserts.push((rec, events));
                     }
                 }
             }
             s.commit_page(commit)?;
+            for (tid, unit, name) in redisposed {
+                platform::hold_overridden(s, tid, &unit, &name)?;
+            }
             Ok(counts)
         })
         .await
@@ -514,7 +526,7 @@ fn first_seen(
     now: DateTime<Utc>,
     auto_dispose: bool,
 ) -> (StoredComplaint, Vec<EventKind>, Option<NewOutboxEntry>) {
-    let decision = router.route(&item.complaint);
+    let (decision, by) = platform::initial_route(router, &item.complaint);
     let revision = router.revision();
     let mut events = vec![
         EventKind::FirstSeen,
@@ -525,10 +537,10 @@ fn first_seen(
         },
     ];
     let c = &item.complaint;
-    let outbox = if auto_dispose && decision.opd != ADMIN_OPD {
+    // Never over a unit the platform set: only complaints without one are disposed.
+    let outbox = if auto_dispose && decision.opd != ADMIN_OPD && by == RoutedBy::Rules {
         router.unit_for_opd(&decision.opd).and_then(|unit| {
-            let needed = matches!(c.status, Status::BelumDitindaklanjuti | Status::Proses)
-                && c.unit.as_ref().is_none_or(|u| u.id != unit);
+            let needed = platform::may_auto_dispose(c);
             needed.then(|| NewOutboxEntry {
                 opd: decision.opd.clone(),
                 requested_by: "auto-dispose".into(),
@@ -567,7 +579,7 @@ fn first_seen(
             rule_id: decision.rule_id,
             revision,
             routed_at: now,
-            by: RoutedBy::Rules,
+            by,
         }),
         disposed_at: None,
     };

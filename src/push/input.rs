@@ -382,8 +382,19 @@ impl SubmitForm {
         }
     }
 
-    /// Checks the form and turns it into the complaint `addstream` sends.
+    /// Checks the form against the example topic tree (see [`SubmitForm::to_complaint_for`]).
     pub fn to_complaint(&self) -> Result<NewComplaint, InputError> {
+        self.to_complaint_for(None)
+    }
+
+    /// Checks the form and turns it into the complaint `addstream` sends. `topik` is
+    /// checked against the platform's tree (`topics`, from the stored vocabulary; `None`
+    /// before the first fetch: the example tree) and may be an id or a path of names,
+    /// which is sent as the platform's id.
+    pub fn to_complaint_for(
+        &self,
+        topics: Option<&[crate::model::Topic]>,
+    ) -> Result<NewComplaint, InputError> {
         let bad = |m: String| InputError::BadComplaint(m);
         let title = self.judul.trim();
         if title.is_empty() {
@@ -404,15 +415,35 @@ impl SubmitForm {
                 crate::mapping::CHANNELS.join(", ")
             )));
         }
-        if let Some(t) = &self.topik
-            && !crate::mapping::world::MODELLED_TOPICS
-                .iter()
-                .any(|(id, _, _)| id == t)
-        {
-            return Err(bad(format!(
-                "topik '{t}' is not a topic id of the platform (e.g. 41 = Jalan dan Jembatan)"
-            )));
-        }
+        let topik_id = match &self.topik {
+            None => None,
+            Some(t) => {
+                use crate::mapping::world::{TopicMiss, TopicTree};
+                let tree = topics.map_or_else(TopicTree::modelled, TopicTree::new);
+                let what = if topics.is_some() {
+                    "the platform's"
+                } else {
+                    "the example tree's (the platform's topics were never read: run `sp4n pull` first)"
+                };
+                match tree.resolve(t) {
+                    Ok(i) => Some(tree.id(i).to_string()),
+                    Err(miss) => {
+                        let hint = match miss {
+                            TopicMiss::UnknownName {
+                                suggestion: Some(p),
+                            } => format!("did you mean \"{p}\"?"),
+                            TopicMiss::Ambiguous { paths } => {
+                                format!("write the whole path: {}", paths.join(" or "))
+                            }
+                            _ => "`sp4n mappings topics` lists them".to_string(),
+                        };
+                        return Err(bad(format!(
+                            "topik '{t}' is not one of {what} topics (an id or a path of names): {hint}"
+                        )));
+                    }
+                }
+            }
+        };
         if let Some(l) = &self.lokasi
             && !(l.starts_with("34.01.") && (l.len() == 8 || l.len() == 13))
         {
@@ -451,7 +482,7 @@ impl SubmitForm {
             pelapor,
             judul: title.to_string(),
             isi: self.isi.clone(),
-            topik_id: self.topik.clone(),
+            topik_id,
             lokasi_kode: self.lokasi.clone(),
             kanal: Some(self.kanal.clone().unwrap_or_else(|| "integrasi".into())),
         })
@@ -460,7 +491,8 @@ impl SubmitForm {
 
 /// Queues a locally received complaint for `addstream`.
 pub fn submit(store: &Store, form: &SubmitForm, who: &str) -> Result<OutboxEntry, InputError> {
-    let laporan = form.to_complaint()?;
+    let vocab = crate::mapping::vocabulary::stored(store)?;
+    let laporan = form.to_complaint_for(vocab.as_ref().map(|v| v.topics.as_slice()))?;
     enqueue(
         store,
         ADMIN_OPD.to_string(),

@@ -126,6 +126,9 @@ pub struct MappingsView {
     /// Years the clocks need now (this year, and next year in December) that the calendar
     /// lacks.
     pub calendar_missing_years: Vec<i32>,
+    /// The platform's vocabulary: never read, or what changed upstream and what to do.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub vocabulary: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -209,6 +212,9 @@ impl StatusSnapshot {
                 Level::Error,
                 "mappings: the files on disk are invalid; the last valid revision keeps routing (run `sp4n mappings check`)".into(),
             );
+        }
+        for line in &self.mappings.vocabulary {
+            add(Level::Warning, format!("platform: {line}"));
         }
         if self.set_aside.count > 0 {
             add(

@@ -85,6 +85,8 @@ pub struct Faults {
     /// Units served as `active: "0"`; dispositions and follow-ups naming them fail with
     /// `VALIDATION`.
     pub inactive_units: Vec<String>,
+    /// Topic id -> the name `gettopics` serves instead (a topic renamed upstream).
+    pub renamed_topics: std::collections::BTreeMap<String, String>,
     /// One-shot faults for the coming requests, in order.
     pub script: Vec<ScriptedFault>,
 }

@@ -21,10 +21,12 @@ pub mod control;
 pub mod faults;
 pub mod server;
 pub mod texts;
+pub mod vocabulary;
 pub mod world;
 
 pub use clock::ClockMode;
 pub use faults::{FaultKind, Faults, ScriptedFault};
+pub use vocabulary::Vocabulary;
 pub use world::{GroundTruth, World};
 
 use crate::config::UpstreamConfig;
@@ -62,6 +64,8 @@ pub struct SimOptions {
     /// Overrides of the CA and token paths (default: inside `dir`).
     pub ca_out: Option<PathBuf>,
     pub token_out: Option<PathBuf>,
+    /// The deployment's topic and unit ids (default: [`vocabulary::STANDARD`]).
+    pub vocabulary: &'static Vocabulary,
 }
 
 impl SimOptions {
@@ -79,6 +83,7 @@ impl SimOptions {
             control_listen: lo,
             ca_out: None,
             token_out: None,
+            vocabulary: &vocabulary::STANDARD,
         }
     }
 }
@@ -163,9 +168,12 @@ pub async fn start(opts: SimOptions) -> Result<SimHandle, SimError> {
     let clock = clock::Clock::new(opts.clock);
     let start_at: DateTime<Utc> = clock.now();
     let (seed, n, events) = (opts.seed, opts.complaints, opts.events_per_day);
-    let mut world = tokio::task::spawn_blocking(move || World::new(seed, n, start_at, events))
-        .await
-        .map_err(|e| SimError::Options(format!("building the world failed: {e}")))?;
+    let vocab = opts.vocabulary;
+    let mut world = tokio::task::spawn_blocking(move || {
+        World::with_vocabulary(seed, n, start_at, events, vocab)
+    })
+    .await
+    .map_err(|e| SimError::Options(format!("building the world failed: {e}")))?;
     world.late_visibility_max_seconds = opts.faults.late_visibility_max_seconds;
 
     let token = token_for(opts.seed);

@@ -7,7 +7,6 @@
 use super::SimError;
 use super::clock::Clock;
 use super::faults::{FaultKind, FaultState, MAINTENANCE_HTML};
-use super::texts::{FIRST_UNIT_ID, TOPICS, UNITS};
 use super::world::{DEFAULT_BATAS, Refusal, World};
 use crate::model::StatusLabels;
 use crate::upstream::ErrorCode;
@@ -235,10 +234,15 @@ fn data_answer(s: &Shared, endpoint: &str, body: &[u8]) -> (u16, String, &'stati
             ),
         );
     }
-    let (numeric, inactive) = {
+    let (numeric, inactive, renamed) = {
         let f = s.fault_state();
-        (f.faults.numeric_ids, f.faults.inactive_units.clone())
+        (
+            f.faults.numeric_ids,
+            f.faults.inactive_units.clone(),
+            f.faults.renamed_topics.clone(),
+        )
     };
+    let vocab = s.world().vocabulary();
     let id = |v: &str| -> serde_json::Value {
         match (numeric, v.parse::<u64>()) {
             (true, Ok(n)) => serde_json::Value::from(n),
@@ -246,18 +250,26 @@ fn data_answer(s: &Shared, endpoint: &str, body: &[u8]) -> (u16, String, &'stati
         }
     };
     let rows: Vec<serde_json::Value> = if endpoint == "gettopics" {
-        TOPICS
+        vocab
+            .topics()
             .iter()
-            .map(|(i, p, n)| serde_json::json!({"id": id(i), "parent": id(p), "topic_name": n}))
+            .map(|t| {
+                let n = renamed.get(t.id).map_or(t.name, String::as_str);
+                serde_json::json!({"id": id(t.id), "parent": id(t.parent), "topic_name": n})
+            })
             .collect()
     } else {
-        UNITS
+        vocab
+            .units()
             .iter()
-            .enumerate()
-            .map(|(i, n)| {
-                let uid = (FIRST_UNIT_ID + i as u32).to_string();
-                let active = if inactive.contains(&uid) { "0" } else { "1" };
-                serde_json::json!({"id": id(&uid), "unit_name": n, "active": id(active)})
+            .map(|u| {
+                let uid = u.id.to_string();
+                let active = if u.active && !inactive.contains(&uid) {
+                    "1"
+                } else {
+                    "0"
+                };
+                serde_json::json!({"id": id(&uid), "unit_name": u.name, "active": id(active)})
             })
             .collect()
     };

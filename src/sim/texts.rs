@@ -2,9 +2,36 @@
 //! kapanewon and kalurahan of Kulon Progo with their codes, places (roads, schools,
 //! puskesmas, markets) and complaint templates per topic, in Bahasa Indonesia.
 
-/// (id, parent, name) of the modelled topic tree; parent "0" is the root. One table for
-/// the simulator and the mapping checks, so the two can never disagree.
-pub use crate::mapping::world::MODELLED_TOPICS as TOPICS;
+/// (id, parent, name) of the standard deployment's topic tree; parent "0" is the root.
+/// The ids are the simulator's canonical topic keys; another deployment serves the same
+/// names under its own ids (see [`super::vocabulary`]). The simulator's own table: it
+/// never borrows the connector's.
+pub const TOPICS: &[(&str, &str, &str)] = &[
+    ("1", "0", "Administrasi Kependudukan"),
+    ("2", "0", "Kesehatan"),
+    ("3", "0", "Pendidikan"),
+    ("4", "0", "Pekerjaan Umum dan Penataan Ruang"),
+    ("41", "4", "Jalan dan Jembatan"),
+    ("42", "4", "Drainase"),
+    ("43", "4", "Penerangan Jalan Umum"),
+    ("5", "0", "Perhubungan"),
+    ("6", "0", "Lingkungan Hidup dan Kehutanan"),
+    ("61", "6", "Sampah"),
+    ("7", "0", "Sosial"),
+    ("8", "0", "Ketenagakerjaan"),
+    ("9", "0", "Pertanian dan Pangan"),
+    ("10", "0", "Perizinan dan Penanaman Modal"),
+    ("11", "0", "Pariwisata dan Kebudayaan"),
+    ("12", "0", "Ketenteraman dan Ketertiban Umum"),
+    ("13", "0", "Penanggulangan Bencana"),
+    ("14", "0", "Komunikasi dan Informatika"),
+    ("15", "0", "Pemerintahan Kalurahan dan Dana Desa"),
+    ("16", "0", "Kepegawaian"),
+    ("17", "0", "Keuangan dan Pajak Daerah"),
+    ("18", "0", "Perdagangan dan UMKM"),
+    ("19", "0", "Kelautan dan Perikanan"),
+    ("20", "0", "Lainnya"),
+];
 
 /// The units (OPD accounts) of Kulon Progo, upstream ids 2401 upward in this order.
 pub const UNITS: &[&str] = &[

@@ -6,7 +6,8 @@
 //! working days after the last instansi follow-up.
 
 use super::calendar::add_working_days;
-use super::texts::{self, FIRST_UNIT_ID, KAPANEWON, TEMPLATES, TOPICS, UNITS};
+use super::texts::{self, FIRST_UNIT_ID, KAPANEWON, TEMPLATES, UNITS};
+use super::vocabulary::{STANDARD, Vocabulary};
 use crate::model::{
     Attachment, Author, Complaint, Location, NewComplaint, Reporter, Status, StreamKey,
     ThreadEntry, TopicRef, TrackingId, UnitRef,
@@ -151,6 +152,8 @@ pub struct Page {
 /// The simulated platform's state.
 #[derive(Debug)]
 pub struct World {
+    /// The ids this deployment serves (see [`super::vocabulary`]).
+    vocab: &'static Vocabulary,
     entries: HashMap<TrackingId, Entry>,
     index: BTreeSet<(DateTime<Utc>, TrackingId)>,
     ids: Vec<TrackingId>,
@@ -168,18 +171,6 @@ pub struct World {
     events_per_day: u32,
     /// Visibility delay bound for new updates (set from the faults).
     pub late_visibility_max_seconds: u64,
-}
-
-/// The topic name of an id of the modelled tree.
-pub fn topic_name(id: &str) -> Option<&'static str> {
-    TOPICS.iter().find(|t| t.0 == id).map(|t| t.2)
-}
-
-/// The unit name of an upstream unit id.
-pub fn unit_name(id: &str) -> Option<&'static str> {
-    let n: u32 = id.trim().parse().ok()?;
-    let i = n.checked_sub(FIRST_UNIT_ID)? as usize;
-    UNITS.get(i).copied()
 }
 
 /// The display name of a Kemendagri code of Kulon Progo.
@@ -203,19 +194,42 @@ pub fn location_name(kode: &str) -> Option<String> {
     }
 }
 
-fn unit_ref(id: u32) -> UnitRef {
-    let id = id.to_string();
+/// The `<unit>` of a canonical unit, in the deployment's ids.
+fn unit_ref(vocab: &Vocabulary, key: u32) -> UnitRef {
+    let id = vocab.unit_id(key);
     UnitRef {
-        name: unit_name(&id).unwrap_or_default().to_string(),
+        name: vocab
+            .unit(&id)
+            .map(|u| u.name)
+            .unwrap_or_default()
+            .to_string(),
         id,
     }
 }
 
 impl World {
+    /// The ids this deployment serves.
+    pub fn vocabulary(&self) -> &'static Vocabulary {
+        self.vocab
+    }
+
     /// Builds the world of `seed` with `complaints` complaints created over the months
     /// before `start`. The same arguments always give the same world.
     pub fn new(seed: u64, complaints: usize, start: DateTime<Utc>, events_per_day: u32) -> World {
+        Self::with_vocabulary(seed, complaints, start, events_per_day, &STANDARD)
+    }
+
+    /// [`World::new`] for a deployment with the ids of `vocab` (the same complaints, the
+    /// same random draws; only the ids differ).
+    pub fn with_vocabulary(
+        seed: u64,
+        complaints: usize,
+        start: DateTime<Utc>,
+        events_per_day: u32,
+        vocab: &'static Vocabulary,
+    ) -> World {
         let mut w = World {
+            vocab,
             entries: HashMap::with_capacity(complaints),
             index: BTreeSet::new(),
             ids: Vec::with_capacity(complaints),
@@ -406,8 +420,12 @@ impl World {
             isi,
             klasifikasi: Some(klasifikasi.into()),
             topik: Some(TopicRef {
-                id: topic.into(),
-                name: topic_name(topic).unwrap_or_default().into(),
+                id: self.vocab.topic_id(topic),
+                name: texts::TOPICS
+                    .iter()
+                    .find(|t| t.0 == topic)
+                    .map_or("", |t| t.2)
+                    .into(),
             }),
             tags: texts::tags_for(topic)
                 .iter()
@@ -426,7 +444,11 @@ impl World {
     }
 
     fn responsible_unit(&mut self, c: &Complaint) -> u32 {
-        let topic = c.topik.as_ref().map(|t| t.id.as_str()).unwrap_or("20");
+        let topic = c
+            .topik
+            .as_ref()
+            .and_then(|t| self.vocab.topic_key(&t.id))
+            .unwrap_or("20");
         if self.rng.percent(12) {
             return FIRST_UNIT_ID + self.rng.below(UNITS.len() as u64) as u32;
         }
@@ -449,7 +471,7 @@ impl World {
         ThreadEntry {
             transaksi_id: self.tx("TL"),
             oleh: kind,
-            unit: unit.map(|u| u.to_string()),
+            unit: unit.map(|u| self.vocab.unit_id(u)),
             waktu: t,
             ref_: None,
             isi: isi.to_string(),
@@ -521,7 +543,8 @@ impl World {
         match outcome {
             Status::BelumDitindaklanjuti => {
                 if self.rng.percent(50) {
-                    c.unit = Some(unit_ref(self.responsible_unit(&c)));
+                    let u = self.responsible_unit(&c);
+                    c.unit = Some(unit_ref(self.vocab, u));
                     last = step(&mut self.rng, 10);
                 }
             }
@@ -541,7 +564,7 @@ impl World {
             _ => {
                 // Proses, Selesai, Arsip: disposed to a unit that followed up.
                 let unit = self.responsible_unit(&c);
-                c.unit = Some(unit_ref(unit));
+                c.unit = Some(unit_ref(self.vocab, unit));
                 let assigned = step(&mut self.rng, 10);
                 let n = 1 + self.rng.below(2);
                 let mut last_instansi = assigned;
@@ -745,8 +768,9 @@ impl World {
                 if let Some(id) = pick {
                     let unit = FIRST_UNIT_ID + self.rng.below(UNITS.len() as u64) as u32;
                     let a = self.entry(Author::Admin, None, t, texts::ADMIN_NOTES[1]);
+                    let unit = unit_ref(self.vocab, unit);
                     self.update(id, t, |e| {
-                        e.complaint.unit = Some(unit_ref(unit));
+                        e.complaint.unit = Some(unit);
                         e.complaint.thread.push(a);
                     });
                 }
@@ -888,17 +912,17 @@ impl World {
         }
     }
 
-    fn check_unit(unit: &str, inactive: &[String]) -> Result<u32, Refusal> {
-        let known = unit_name(unit).is_some();
-        if !known || inactive.iter().any(|u| u.trim() == unit.trim()) {
-            return Err(Refusal::new(
+    /// The canonical unit of an active unit id of the deployment.
+    fn check_unit(vocab: &Vocabulary, unit: &str, inactive: &[String]) -> Result<u32, Refusal> {
+        match vocab.unit(unit) {
+            Some(u) if u.active && !inactive.iter().any(|i| i.trim() == unit.trim()) => u
+                .key
+                .ok_or_else(|| Refusal::new(ErrorCode::Validation, "unit tidak aktif")),
+            _ => Err(Refusal::new(
                 ErrorCode::Validation,
                 format!("Unit '{unit}' tidak dikenal atau tidak aktif"),
-            ));
+            )),
         }
-        unit.trim()
-            .parse()
-            .map_err(|_| Refusal::new(ErrorCode::Validation, "unit bukan angka"))
     }
 
     fn check_isi(isi: &str, what: &str) -> Result<(), Refusal> {
@@ -980,13 +1004,14 @@ impl World {
                 tracking_id, unit, ..
             } => {
                 let status = self.addressed(*tracking_id)?.complaint.status;
-                let unit = Self::check_unit(unit, inactive)?;
+                let unit = Self::check_unit(self.vocab, unit, inactive)?;
                 if !open(status) {
                     return Err(conflict(status, "Disposisi"));
                 }
                 let tx = self.tx("DS");
+                let unit = unit_ref(self.vocab, unit);
                 self.update(*tracking_id, now, |e| {
-                    e.complaint.unit = Some(unit_ref(unit));
+                    e.complaint.unit = Some(unit);
                 });
                 Ok(answer(*tracking_id, tx))
             }
@@ -997,7 +1022,7 @@ impl World {
             } => {
                 let status = self.addressed(*tracking_id)?.complaint.status;
                 Self::check_isi(isi, "isi")?;
-                let unit = Self::check_unit(unit, inactive)?;
+                let unit = Self::check_unit(self.vocab, unit, inactive)?;
                 if !open(status) {
                     return Err(conflict(status, "Tindak lanjut"));
                 }
@@ -1005,7 +1030,7 @@ impl World {
                 let entry = ThreadEntry {
                     transaksi_id: tx.clone(),
                     oleh: Author::Instansi,
-                    unit: Some(unit.to_string()),
+                    unit: Some(self.vocab.unit_id(unit)),
                     waktu: now,
                     ref_: ref_.map(str::to_string),
                     isi: isi.clone(),
@@ -1059,7 +1084,9 @@ impl World {
             None => None,
             Some(t) => Some(TopicRef {
                 id: t.clone(),
-                name: topic_name(t)
+                name: self
+                    .vocab
+                    .topic_name(t)
                     .ok_or_else(|| {
                         Refusal::new(ErrorCode::Validation, format!("Topik '{t}' tidak dikenal"))
                     })?
@@ -1091,7 +1118,7 @@ impl World {
             tags: topik
                 .as_ref()
                 .map(|t| {
-                    texts::tags_for(&t.id)
+                    texts::tags_for(self.vocab.topic_key(&t.id).unwrap_or_default())
                         .iter()
                         .map(|s| s.to_string())
                         .collect()

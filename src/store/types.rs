@@ -20,6 +20,8 @@ pub enum RoutedBy {
     Rules,
     /// Followed the upstream unit after a re-disposition by the national admin.
     Upstream,
+    /// The unit the platform had already disposed the complaint to when it was first seen.
+    Platform,
     /// A person (administrator triage or reroute); the name or token name.
     Person(String),
 }
