@@ -8,7 +8,7 @@ use super::{CliError, Ctx, EXIT_CONFIG, EXIT_STORE};
 use crate::config::Config;
 use crate::mapping::Mappings;
 use crate::report::{CsvStyle, Period, Report, ReportRow};
-use crate::sla::Calendar;
+use crate::sla::{Calendar, SlaFacts};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::path::Path;
@@ -40,9 +40,11 @@ pub struct ReportArgs {
     /// CSV delimiter: comma (RFC 4180) or semicolon (Excel in the Indonesian locale).
     #[arg(long, value_enum, default_value_t = Style::Comma)]
     pub csv_style: Style,
-    /// Report as of this moment instead of now (RFC 3339; for reproducible reports).
-    #[arg(long, hide = true)]
-    pub now: Option<DateTime<Utc>>,
+    /// Compute the report as of this instant instead of now (RFC 3339, e.g.
+    /// 2027-01-04T08:00:00+07:00): thread entries, dispositions and status changes after
+    /// it are left out, and complaints created after it are not counted.
+    #[arg(long = "at", alias = "now", value_name = "RFC3339")]
+    pub at: Option<DateTime<Utc>>,
 }
 
 /// The calendar of `[mappings] dir`/calendar.toml. An unreadable or invalid calendar
@@ -69,7 +71,7 @@ fn mappings_for_names(dir: &Path) -> Mappings {
         .unwrap_or_else(|_| crate::mapping::embedded())
 }
 
-/// The report rows of every stored complaint at `now`.
+/// The report rows of every stored complaint as of `now`.
 pub fn rows(
     s: &Store,
     names: &Mappings,
@@ -90,10 +92,8 @@ pub fn rows(
                 .lokasi
                 .as_ref()
                 .map(|l| l.name.rsplit(", ").next().unwrap_or(&l.name).to_string());
-            ReportRow::from_complaint(
-                c,
-                rec.first_seen,
-                rec.disposed_at,
+            ReportRow::from_facts(
+                &SlaFacts::of(rec),
                 (code, &name),
                 kapanewon,
                 cal,
@@ -133,7 +133,7 @@ pub async fn run(ctx: &Ctx, args: ReportArgs) -> Result<i32, CliError> {
         from: args.from,
         to: args.to,
     };
-    let now = args.now.unwrap_or_else(Utc::now);
+    let now = args.at.unwrap_or_else(Utc::now);
     let (_, cal_warning) = load_calendar(&cfg.mappings.dir);
     if let Some(w) = &cal_warning {
         eprintln!("warning: {w}");

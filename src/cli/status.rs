@@ -28,9 +28,9 @@ const RECENT_SET_ASIDE: usize = 5;
 
 #[derive(Debug, clap::Args)]
 pub struct StatusArgs {
-    /// Status as of this moment instead of now (RFC 3339; for reproducible output).
-    #[arg(long, hide = true)]
-    pub now: Option<DateTime<Utc>>,
+    /// Status as of this instant instead of now (RFC 3339, e.g. 2027-01-04T08:00:00+07:00).
+    #[arg(long = "at", alias = "now", value_name = "RFC3339")]
+    pub at: Option<DateTime<Utc>>,
 }
 
 /// The mapping files and calendar on disk, against the revision the store routes with.
@@ -71,6 +71,12 @@ pub fn mappings_view(dir: &Path, active: Option<String>, now: DateTime<Utc>) -> 
     v.calendar_years = cal.years().collect();
     v.calendar_missing_years = cal.missing_years_near(now);
     v
+}
+
+/// How many running SLA deadlines were counted over a year the calendar lacks.
+fn deadlines_may_move(s: &Store, cfg: &Config, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    let r = super::report::build(s, cfg, Default::default(), now)?;
+    Ok(r.deadlines_may_move.len() as u64)
 }
 
 /// A stored job run as the scheduler's record of it.
@@ -164,7 +170,13 @@ pub fn snapshot(
             count: quarantined.len() as u64,
             recent,
         },
-        mappings: mappings_view(&cfg.mappings.dir, s.mapping_revision()?, now),
+        mappings: {
+            let mut m = mappings_view(&cfg.mappings.dir, s.mapping_revision()?, now);
+            if !m.calendar_missing_years.is_empty() {
+                m.calendar_deadlines_may_move = deadlines_may_move(s, cfg, now)?;
+            }
+            m
+        },
         store: StoreView {
             path: s.path().to_path_buf(),
             size_bytes: s.size_on_disk()?,
@@ -198,7 +210,7 @@ pub fn publish(dir: &Path, snap: &StatusSnapshot) -> std::io::Result<()> {
 
 pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<i32, CliError> {
     let cfg = ctx.config()?;
-    let now = args.now.unwrap_or_else(Utc::now);
+    let now = args.at.unwrap_or_else(Utc::now);
     let path = cfg.store_path();
     let store = match super::open_store(&path).await {
         Ok(s) => s,
