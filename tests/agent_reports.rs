@@ -52,7 +52,7 @@ async fn report_and_status_snapshots() {
         let mut o = PullOptions::new(Mode::Pull);
         o.auto_dispose = true;
         o.clock = Arc::new(t0);
-        sp4n::pull::pull(&store, &client, Arc::new(MappingRouter(m)), &o)
+        sp4n::pull::pull(&store, &client, Arc::new(MappingRouter(m.clone())), &o)
             .await
             .unwrap();
         // Half a day later the dispositions go out.
@@ -64,6 +64,12 @@ async fn report_and_status_snapshots() {
         };
         let pr = sp4n::push::run(&store, &client, &po).await.unwrap();
         assert!(pr.done() > 10, "{pr:?}");
+        // The next pull sees the units the dispositions set, with the platform's time.
+        let mut o = PullOptions::new(Mode::Pull);
+        o.clock = Arc::new(|| t0() + chrono::Duration::hours(4));
+        sp4n::pull::pull(&store, &client, Arc::new(MappingRouter(m)), &o)
+            .await
+            .unwrap();
         store.flush().unwrap();
     }
     let cfg = dir.path().join("sp4n.toml");

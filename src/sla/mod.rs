@@ -97,6 +97,9 @@ impl SlaState {
 pub enum StartSource {
     /// The national admin's entry that verified and forwarded it to the instansi.
     AdminEntry,
+    /// The pulled update that ended `Belum Terverifikasi` (a complaint the instansi
+    /// submitted itself), when no admin entry marks the verification.
+    Verified,
     /// The complaint's `dibuat`.
     Dibuat,
     /// The connector's first read: nothing else was known. An estimate ("perkiraan").
@@ -152,7 +155,8 @@ pub struct SlaClock {
 /// The three clocks of one complaint. A clock that has not started is `None`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Clocks {
-    pub disposition: SlaClock,
+    /// `None` while the complaint is `Belum Terverifikasi` (not yet addressed).
+    pub disposition: Option<SlaClock>,
     pub first_followup: Option<SlaClock>,
     pub closing: Option<SlaClock>,
     /// Years these clocks were counted over that the calendar does not cover (weekends
@@ -171,8 +175,10 @@ impl Clocks {
     /// The overdue clock the regency answers for, named (`disposisi` or
     /// `tindak_lanjut_pertama`), the disposition first.
     pub fn overdue_clock(&self) -> Option<(&'static str, &SlaClock)> {
-        if self.disposition.state == SlaState::Overdue {
-            return Some(("disposisi", &self.disposition));
+        if let Some(d) = &self.disposition
+            && d.state == SlaState::Overdue
+        {
+            return Some(("disposisi", d));
         }
         match &self.first_followup {
             Some(c) if c.state == SlaState::Overdue => Some(("tindak_lanjut_pertama", c)),
@@ -188,7 +194,9 @@ impl Clocks {
     /// Every started clock with its name (`disposisi`, `tindak_lanjut_pertama`,
     /// `penutupan`).
     pub fn all(&self) -> impl Iterator<Item = (&'static str, &SlaClock)> {
-        std::iter::once(("disposisi", &self.disposition))
+        self.disposition
+            .iter()
+            .map(|c| ("disposisi", c))
             .chain(self.first_followup.iter().map(|c| ("tindak_lanjut_pertama", c)))
             .chain(self.closing.iter().map(|c| ("penutupan", c)))
     }
@@ -298,6 +306,14 @@ impl<'a> SlaFacts<'a> {
         if let Some(a) = forwarding {
             return (a, StartSource::AdminEntry);
         }
+        let marks = &self.evidence.statuses;
+        if marks.first().is_some_and(|m| m.status == Status::BelumTerverifikasi)
+            && let Some(m) = marks
+                .iter()
+                .find(|m| m.status != Status::BelumTerverifikasi && m.at <= now)
+        {
+            return (m.at, StartSource::Verified);
+        }
         match self.complaint.dibuat {
             Some(d) => (d, StartSource::Dibuat),
             None => (self.first_seen, StartSource::FirstRead),
@@ -318,22 +334,31 @@ pub fn clocks(facts: &SlaFacts<'_>, cal: &Calendar, now: DateTime<Utc>) -> Clock
         (a, b) => a.or(b),
     };
     let pauses = facts.evidence.intervals(Status::Ditunda, now);
-    let disposition = clock(
-        cal,
-        Start {
-            at: addressed,
-            source,
-        },
-        DISPOSITION_WORKING_DAYS,
-        reached_unit.or(closed_at),
-        now,
-        &pauses,
-        &mut uncovered,
-    );
+    let disposition = (facts.status_at(now) != Status::BelumTerverifikasi).then(|| {
+        clock(
+            cal,
+            Start {
+                at: addressed,
+                source,
+            },
+            DISPOSITION_WORKING_DAYS,
+            reached_unit.or(closed_at),
+            now,
+            &pauses,
+            &mut uncovered,
+        )
+    });
 
     let first_followup = match disposed {
         Some((at, source)) => {
-            let after = facts.entries(Author::Instansi, now).filter(|t| *t >= at).min();
+            // A first read that already carried the unit only bounds the disposition: a
+            // follow-up at that very update (its own `diperbarui`) is no later than it
+            // and measures nothing.
+            let exact = source != StartSource::UnitAtFirstRead;
+            let after = facts
+                .entries(Author::Instansi, now)
+                .filter(|t| *t > at || (exact && *t == at))
+                .min();
             let mut k = clock(
                 cal,
                 Start { at, source },
@@ -531,28 +556,28 @@ mod tests {
         // Friday is day 0; due at the end of Wednesday 25 March (see calendar docs).
         let at = |now: &str| clocks(&facts, &cal, t(now));
         let k = at("2026-03-16T09:00:00+07:00");
-        assert_eq!(k.disposition.due, t("2026-03-25T23:59:59+07:00"));
-        assert_eq!(k.disposition.state, SlaState::OnTime);
-        assert_eq!(k.disposition.source, StartSource::FirstRead);
-        assert!(k.disposition.estimate && k.estimate());
-        assert_eq!(k.disposition.working_days, 1);
+        assert_eq!(k.disposition.as_ref().unwrap().due, t("2026-03-25T23:59:59+07:00"));
+        assert_eq!(k.disposition.as_ref().unwrap().state, SlaState::OnTime);
+        assert_eq!(k.disposition.as_ref().unwrap().source, StartSource::FirstRead);
+        assert!(k.disposition.as_ref().unwrap().estimate && k.estimate());
+        assert_eq!(k.disposition.as_ref().unwrap().working_days, 1);
         assert!(k.first_followup.is_none() && k.closing.is_none());
         // Tuesday 17 ended working day 2: from then on only days off remain before the
         // last working day, so the clock is due soon all through the break.
         assert_eq!(
-            at("2026-03-17T23:00:00+07:00").disposition.state,
+            at("2026-03-17T23:00:00+07:00").disposition.unwrap().state,
             SlaState::OnTime
         );
         assert_eq!(
-            at("2026-03-18T08:00:00+07:00").disposition.state,
+            at("2026-03-18T08:00:00+07:00").disposition.unwrap().state,
             SlaState::DueSoon
         );
         assert_eq!(
-            at("2026-03-25T23:59:59+07:00").disposition.state,
+            at("2026-03-25T23:59:59+07:00").disposition.unwrap().state,
             SlaState::DueSoon
         );
         let late = at("2026-03-26T00:00:00+07:00");
-        assert_eq!(late.disposition.state, SlaState::Overdue);
+        assert_eq!(late.disposition.as_ref().unwrap().state, SlaState::Overdue);
         assert!(late.is_overdue());
         assert_eq!(late.overdue_clock().unwrap().0, "disposisi");
         assert!(late.uncovered_years.is_empty());
@@ -571,16 +596,16 @@ mod tests {
         c.dibuat = Some(t("2026-06-29T08:00:00+07:00"));
         let f = facts(&c, "2026-12-23T09:00:00+07:00", None);
         let k = clocks(&f, &cal, t("2026-12-23T09:00:00+07:00"));
-        assert_eq!(k.disposition.source, StartSource::AdminEntry);
-        assert_eq!(k.disposition.due, t("2026-07-08T23:59:59+07:00"));
-        assert_eq!(k.disposition.state, SlaState::Overdue);
+        assert_eq!(k.disposition.as_ref().unwrap().source, StartSource::AdminEntry);
+        assert_eq!(k.disposition.as_ref().unwrap().due, t("2026-07-08T23:59:59+07:00"));
+        assert_eq!(k.disposition.as_ref().unwrap().state, SlaState::Overdue);
         assert!(!k.estimate());
         // Without the admin's entry, dibuat.
         c.thread.clear();
         let f = facts(&c, "2026-12-23T09:00:00+07:00", None);
         let k = clocks(&f, &cal, t("2026-12-23T09:00:00+07:00"));
-        assert_eq!(k.disposition.source, StartSource::Dibuat);
-        assert_eq!(k.disposition.due, t("2026-07-02T23:59:59+07:00"));
+        assert_eq!(k.disposition.as_ref().unwrap().source, StartSource::Dibuat);
+        assert_eq!(k.disposition.as_ref().unwrap().due, t("2026-07-02T23:59:59+07:00"));
         // An admin entry that returned the complaint (Bukan Wewenang) is not its start.
         let mut bw = complaint(
             Status::BukanWewenang,
@@ -589,9 +614,9 @@ mod tests {
         );
         bw.dibuat = c.dibuat;
         let k = clocks(&facts(&bw, "2026-12-23T09:00:00+07:00", None), &cal, t("2026-12-23T09:00:00+07:00"));
-        assert_eq!(k.disposition.source, StartSource::Dibuat);
-        assert_eq!(k.disposition.state, SlaState::MetLate);
-        assert_eq!(k.disposition.done_at, Some(t("2026-07-10T10:00:00+07:00")));
+        assert_eq!(k.disposition.as_ref().unwrap().source, StartSource::Dibuat);
+        assert_eq!(k.disposition.as_ref().unwrap().state, SlaState::MetLate);
+        assert_eq!(k.disposition.as_ref().unwrap().done_at, Some(t("2026-07-10T10:00:00+07:00")));
     }
 
     #[test]
@@ -606,7 +631,7 @@ mod tests {
         assert!(f.is_disposed(now));
         let k = clocks(&f, &cal, now);
         // 14 Dec (day 0) -> 17 Dec; the unit was there on 15 Dec.
-        assert_eq!(k.disposition.state, SlaState::Met);
+        assert_eq!(k.disposition.as_ref().unwrap().state, SlaState::Met);
         let ff = k.first_followup.as_ref().unwrap();
         assert_eq!(ff.source, StartSource::UnitAtFirstRead);
         assert_eq!(ff.started, t("2026-12-15T10:00:00+07:00"));
@@ -634,8 +659,8 @@ mod tests {
         let f = facts(&c, "2026-12-23T09:00:00+07:00", Some("2026-12-23T10:00:00+07:00"));
         let k = clocks(&f, &cal, t("2026-12-28T09:00:00+07:00"));
         // Disposition stopped by the unit's follow-up (7 Dec day 0 -> 10 Dec: met).
-        assert_eq!(k.disposition.done_at, Some(t("2026-12-10T10:00:00+07:00")));
-        assert_eq!(k.disposition.state, SlaState::Met);
+        assert_eq!(k.disposition.as_ref().unwrap().done_at, Some(t("2026-12-10T10:00:00+07:00")));
+        assert_eq!(k.disposition.as_ref().unwrap().state, SlaState::Met);
         let ff = k.first_followup.as_ref().unwrap();
         assert_eq!(ff.state, SlaState::Met);
         assert!(ff.met_before_start);
@@ -667,8 +692,8 @@ mod tests {
         );
         let f = facts(&c, "2026-08-05T09:00:00+07:00", Some("2026-08-10T10:00:00+07:00"));
         let k = clocks(&f, &cal, t("2026-08-20T00:00:00+07:00"));
-        assert_eq!(k.disposition.state, SlaState::Met); // Wed 5 -> due Mon 10
-        assert_eq!(k.disposition.working_days, 3);
+        assert_eq!(k.disposition.as_ref().unwrap().state, SlaState::Met); // Wed 5 -> due Mon 10
+        assert_eq!(k.disposition.as_ref().unwrap().working_days, 3);
         let ff = k.first_followup.as_ref().unwrap();
         assert_eq!(ff.due, t("2026-08-18T23:59:59+07:00"));
         assert_eq!(ff.state, SlaState::Met);
@@ -686,7 +711,7 @@ mod tests {
         // Also late: 3 days from 5 Aug.
         let f = facts(&late, "2026-08-05T09:00:00+07:00", Some("2026-08-12T10:00:00+07:00"));
         let k = clocks(&f, &cal, t("2026-08-20T00:00:00+07:00"));
-        assert_eq!(k.disposition.state, SlaState::MetLate);
+        assert_eq!(k.disposition.as_ref().unwrap().state, SlaState::MetLate);
         assert_eq!(k.first_followup.as_ref().unwrap().state, SlaState::Met);
         assert!(!k.is_overdue());
     }
@@ -723,7 +748,7 @@ mod tests {
         let mut c = complaint(Status::BelumDitindaklanjuti, &[], "2026-11-21T10:00:00+07:00");
         c.dibuat = Some(t("2026-11-21T10:00:00+07:00"));
         let f = facts(&c, "2026-11-21T10:05:00+07:00", None);
-        let at = |now: &str| clocks(&f, &cal, t(now)).disposition;
+        let at = |now: &str| clocks(&f, &cal, t(now)).disposition.unwrap();
         assert_eq!(at("2026-11-23T10:00:00+07:00").due, t("2026-11-26T23:59:59+07:00"));
         assert_eq!(at("2026-11-23T10:00:00+07:00").working_days, 0);
         assert_eq!(at("2026-11-26T10:00:00+07:00").state, SlaState::DueSoon);
@@ -755,7 +780,7 @@ mod tests {
             local_disposition: None,
             evidence: ev,
         };
-        let at = |now: &str| clocks(&f, &cal, t(now)).disposition;
+        let at = |now: &str| clocks(&f, &cal, t(now)).disposition.unwrap();
         // Paused in between: never overdue, even after the unpaused deadline.
         let k = at("2026-11-06T12:00:00+07:00");
         assert_eq!(k.state, SlaState::Paused);
@@ -795,8 +820,8 @@ mod tests {
         let c = complaint(Status::BukanWewenang, &[], "2026-11-04T10:00:00+07:00");
         let f = facts(&c, "2026-11-02T08:00:00+07:00", None);
         let k = clocks(&f, &cal, t("2027-01-10T00:00:00Z"));
-        assert_eq!(k.disposition.state, SlaState::Met);
-        assert_eq!(k.disposition.done_at, Some(t("2026-11-04T10:00:00+07:00")));
+        assert_eq!(k.disposition.as_ref().unwrap().state, SlaState::Met);
+        assert_eq!(k.disposition.as_ref().unwrap().done_at, Some(t("2026-11-04T10:00:00+07:00")));
         assert!(!k.is_overdue());
         // Only the years the deadlines were counted over are flagged, not `now`'s.
         assert!(k.uncovered_years.is_empty());
@@ -815,8 +840,8 @@ mod tests {
         assert_eq!(ff.uncovered_years, vec![2027]);
         assert_eq!(k.uncovered_years, vec![2027]);
         // The disposition clock (22 Dec day 0 -> 23 (1), 28 (2), 29 (3); 24-27 off)...
-        assert_eq!(k.disposition.due, t("2026-12-29T23:59:59+07:00"));
-        assert_eq!(k.disposition.state, SlaState::Met);
-        assert!(k.disposition.uncovered_years.is_empty());
+        assert_eq!(k.disposition.as_ref().unwrap().due, t("2026-12-29T23:59:59+07:00"));
+        assert_eq!(k.disposition.as_ref().unwrap().state, SlaState::Met);
+        assert!(k.disposition.as_ref().unwrap().uncovered_years.is_empty());
     }
 }
