@@ -10,8 +10,7 @@ use sp4n::report::status::{
     AgentInfo, HeldEntry, JobView, MappingsView, OutboxView, SetAsideItem, SetAsideView, StoreView,
 };
 use sp4n::report::{
-    Category, CsvStyle, MetricsSnapshot, Period, Report, ReportRow, StatusSnapshot, metrics,
-    status,
+    Category, CsvStyle, MetricsSnapshot, Period, Report, ReportRow, StatusSnapshot, metrics, status,
 };
 use sp4n::schedule::{JobOutcome, RunRecord};
 use sp4n::sla::{Calendar, SlaFacts, SlaState};
@@ -223,13 +222,7 @@ fn rows() -> Vec<ReportRow> {
                 local_disposition: f.disposed.map(t),
                 ..SlaFacts::first_read(&c, t(f.first_seen))
             };
-            ReportRow::from_facts(
-                &facts,
-                f.opd,
-                f.kapanewon.map(String::from),
-                &cal,
-                t(NOW),
-            )
+            ReportRow::from_facts(&facts, f.opd, f.kapanewon.map(String::from), &cal, t(NOW))
         })
         .collect()
 }
@@ -273,7 +266,10 @@ fn figures_per_opd() {
         assert_eq!(s.categories.values().sum::<u64>(), s.received, "{}", s.opd);
     }
     for c in Category::ALL {
-        assert_eq!(r.per_opd.iter().map(|s| s.count(c)).sum::<u64>(), r.total.count(c));
+        assert_eq!(
+            r.per_opd.iter().map(|s| s.count(c)).sum::<u64>(),
+            r.total.count(c)
+        );
     }
     // 1006 is not verified yet: it is not addressed to the regency, no clock runs.
     let r1006 = rows().into_iter().find(|r| r.tracking_id == 1006).unwrap();
@@ -348,7 +344,10 @@ fn report_csv_both_styles() {
     }
     // The CSV has what the text report has: the JUMLAH row and the overdue list.
     let (summary, overdue_part) = comma.split_once("\r\n\r\n").unwrap();
-    assert!(summary.contains("\r\nJUMLAH,Seluruh OPD,9,1,1,3,3,0,1,0,0,3,"), "{summary}");
+    assert!(
+        summary.contains("\r\nJUMLAH,Seluruh OPD,9,1,1,3,3,0,1,0,0,3,"),
+        "{summary}"
+    );
     assert_eq!(overdue_part, overdue.trim_start_matches('\u{feff}'));
     assert!(semi.contains(";2,5;67"), "{semi}");
     insta::assert_snapshot!("report_csv_comma", comma);

@@ -92,13 +92,7 @@ pub fn rows(
                 .lokasi
                 .as_ref()
                 .map(|l| l.name.rsplit(", ").next().unwrap_or(&l.name).to_string());
-            ReportRow::from_facts(
-                &SlaFacts::of(rec),
-                (code, &name),
-                kapanewon,
-                cal,
-                now,
-            )
+            ReportRow::from_facts(&SlaFacts::of(rec), (code, &name), kapanewon, cal, now)
         })
         .collect())
 }

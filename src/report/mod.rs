@@ -385,9 +385,9 @@ impl Report {
                     clock,
                     started: c.started,
                     due: c.due,
-                    working_days_late: c.working_days.saturating_sub(
-                        c.allowed_working_days + c.paused_working_days,
-                    ),
+                    working_days_late: c
+                        .working_days
+                        .saturating_sub(c.allowed_working_days + c.paused_working_days),
                     perkiraan: c.estimate,
                     topic: r.topic.clone(),
                     kapanewon: if r.rahasia { None } else { r.kapanewon.clone() },
@@ -415,7 +415,11 @@ impl Report {
                 })
             })
             .collect();
-        closing.sort_by(|a, b| a.closes_at.cmp(&b.closes_at).then(a.tracking_id.cmp(&b.tracking_id)));
+        closing.sort_by(|a, b| {
+            a.closes_at
+                .cmp(&b.closes_at)
+                .then(a.tracking_id.cmp(&b.tracking_id))
+        });
         Report {
             generated_at: now,
             period,
@@ -481,7 +485,10 @@ pub fn uncovered_warning_id(years: &[i32], may_move: usize) -> String {
 pub fn render_text(r: &Report) -> String {
     let mut out = String::new();
     out.push_str("LAPORAN PENGADUAN SP4N-LAPOR! PEMERINTAH KABUPATEN KULON PROGO\n");
-    out.push_str(&format!("Per      : {}\n", format_wib_short(r.generated_at)));
+    out.push_str(&format!(
+        "Per      : {}\n",
+        format_wib_short(r.generated_at)
+    ));
     out.push_str(&format!("Periode  : {}\n", period_text(&r.period)));
     if !r.uncovered_years.is_empty() {
         out.push_str(&uncovered_warning_id(

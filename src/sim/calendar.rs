@@ -40,7 +40,10 @@ pub fn is_working_day(d: NaiveDate) -> bool {
     if matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
         return false;
     }
-    if matches!((d.month(), d.day()), (1, 1) | (5, 1) | (6, 1) | (8, 17) | (12, 25)) {
+    if matches!(
+        (d.month(), d.day()),
+        (1, 1) | (5, 1) | (6, 1) | (8, 17) | (12, 25)
+    ) {
         return false;
     }
     !(d.year() == 2026 && DAYS_OFF_2026.contains(&(d.month(), d.day())))

@@ -676,10 +676,16 @@ mod tests {
         // 18-24, Wednesday 25 (2), Thursday 26 (3).
         let sat = wib("2026-03-14T10:00:00+07:00");
         assert_eq!(cal.day_zero(sat), d(2026, 3, 16));
-        assert_eq!(cal.add_working_days(sat, 3), wib("2026-03-26T23:59:59+07:00"));
+        assert_eq!(
+            cal.add_working_days(sat, 3),
+            wib("2026-03-26T23:59:59+07:00")
+        );
         // A Saturday in an ordinary week: Sat 21 Nov 2026 -> day 0 Mon 23 -> Thu 26.
         let sat = wib("2026-11-21T22:00:00+07:00");
-        assert_eq!(cal.add_working_days(sat, 3), wib("2026-11-26T23:59:59+07:00"));
+        assert_eq!(
+            cal.add_working_days(sat, 3),
+            wib("2026-11-26T23:59:59+07:00")
+        );
         // An act on the Monday itself is 0 working days after it.
         assert_eq!(
             cal.working_days_between(sat, wib("2026-11-23T16:00:00+07:00")),
@@ -694,10 +700,16 @@ mod tests {
         // 24 and (25 Aug is Maulid) 26 -> Wednesday 26.
         let start = wib("2026-08-17T09:00:00+07:00");
         assert_eq!(cal.day_zero(start), d(2026, 8, 18));
-        assert_eq!(cal.add_working_days(start, 5), wib("2026-08-26T23:59:59+07:00"));
+        assert_eq!(
+            cal.add_working_days(start, 5),
+            wib("2026-08-26T23:59:59+07:00")
+        );
         // Christmas Eve (cuti bersama) 2026: day 0 is Monday 28 Dec; 3 days -> 31 Dec.
         let eve = wib("2026-12-24T11:00:00+07:00");
-        assert_eq!(cal.add_working_days(eve, 3), wib("2026-12-31T23:59:59+07:00"));
+        assert_eq!(
+            cal.add_working_days(eve, 3),
+            wib("2026-12-31T23:59:59+07:00")
+        );
         assert!(cal.deadline(eve, 3).uncovered_years.is_empty());
         // New Year's Day of a year the file lacks is still a holiday: day 0 is 4 Jan 2027.
         let ny = wib("2027-01-01T08:00:00+07:00");
@@ -709,7 +721,14 @@ mod tests {
     #[test]
     fn fixed_date_holidays_hold_in_years_the_file_lacks() {
         let cal = shipped();
-        for (y, m, day) in [(2027, 1, 1), (2027, 5, 1), (2027, 6, 1), (2027, 8, 17), (2027, 12, 25), (2031, 8, 17)] {
+        for (y, m, day) in [
+            (2027, 1, 1),
+            (2027, 5, 1),
+            (2027, 6, 1),
+            (2027, 8, 17),
+            (2027, 12, 25),
+            (2031, 8, 17),
+        ] {
             let date = d(y, m, day);
             assert!(!cal.is_working_day(date), "{date}");
             assert!(fixed_holiday(date).is_some());

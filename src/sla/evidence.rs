@@ -164,10 +164,22 @@ mod tests {
 
     #[test]
     fn the_first_update_that_carried_the_unit_and_the_status_marks() {
-        let v1 = c(Status::BelumDitindaklanjuti, false, "2026-12-01T09:00:00+07:00");
+        let v1 = c(
+            Status::BelumDitindaklanjuti,
+            false,
+            "2026-12-01T09:00:00+07:00",
+        );
         let v2 = c(Status::Ditunda, false, "2026-12-02T09:00:00+07:00");
-        let v3 = c(Status::BelumDitindaklanjuti, false, "2026-12-07T09:00:00+07:00");
-        let v4 = c(Status::BelumDitindaklanjuti, true, "2026-12-08T09:00:00+07:00");
+        let v3 = c(
+            Status::BelumDitindaklanjuti,
+            false,
+            "2026-12-07T09:00:00+07:00",
+        );
+        let v4 = c(
+            Status::BelumDitindaklanjuti,
+            true,
+            "2026-12-08T09:00:00+07:00",
+        );
         let mut e = SlaEvidence::first_read(&v1);
         assert!(e.unit.is_none());
         e.observe(&v1, &v2);

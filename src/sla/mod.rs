@@ -197,7 +197,11 @@ impl Clocks {
         self.disposition
             .iter()
             .map(|c| ("disposisi", c))
-            .chain(self.first_followup.iter().map(|c| ("tindak_lanjut_pertama", c)))
+            .chain(
+                self.first_followup
+                    .iter()
+                    .map(|c| ("tindak_lanjut_pertama", c)),
+            )
             .chain(self.closing.iter().map(|c| ("penutupan", c)))
     }
 }
@@ -307,7 +311,9 @@ impl<'a> SlaFacts<'a> {
             return (a, StartSource::AdminEntry);
         }
         let marks = &self.evidence.statuses;
-        if marks.first().is_some_and(|m| m.status == Status::BelumTerverifikasi)
+        if marks
+            .first()
+            .is_some_and(|m| m.status == Status::BelumTerverifikasi)
             && let Some(m) = marks
                 .iter()
                 .find(|m| m.status != Status::BelumTerverifikasi && m.at <= now)
@@ -477,7 +483,9 @@ fn clock(
         due,
         done_at,
         met_before_start: false,
-        working_days: cal.working_days_between(started, until).saturating_sub(paused),
+        working_days: cal
+            .working_days_between(started, until)
+            .saturating_sub(paused),
         allowed_working_days: allowed,
         paused_working_days: paused,
         uncovered_years: dl.uncovered_years,
@@ -550,15 +558,25 @@ mod tests {
     #[test]
     fn disposition_clock_over_the_idul_fitri_break() {
         let cal = cal();
-        let c = complaint(Status::BelumDitindaklanjuti, &[], "2026-03-13T20:00:00+07:00");
+        let c = complaint(
+            Status::BelumDitindaklanjuti,
+            &[],
+            "2026-03-13T20:00:00+07:00",
+        );
         // No dibuat, no admin entry: the first read is all there is, an estimate.
         let facts = facts(&c, "2026-03-13T20:00:00+07:00", None); // Friday evening
         // Friday is day 0; due at the end of Wednesday 25 March (see calendar docs).
         let at = |now: &str| clocks(&facts, &cal, t(now));
         let k = at("2026-03-16T09:00:00+07:00");
-        assert_eq!(k.disposition.as_ref().unwrap().due, t("2026-03-25T23:59:59+07:00"));
+        assert_eq!(
+            k.disposition.as_ref().unwrap().due,
+            t("2026-03-25T23:59:59+07:00")
+        );
         assert_eq!(k.disposition.as_ref().unwrap().state, SlaState::OnTime);
-        assert_eq!(k.disposition.as_ref().unwrap().source, StartSource::FirstRead);
+        assert_eq!(
+            k.disposition.as_ref().unwrap().source,
+            StartSource::FirstRead
+        );
         assert!(k.disposition.as_ref().unwrap().estimate && k.estimate());
         assert_eq!(k.disposition.as_ref().unwrap().working_days, 1);
         assert!(k.first_followup.is_none() && k.closing.is_none());
@@ -596,8 +614,14 @@ mod tests {
         c.dibuat = Some(t("2026-06-29T08:00:00+07:00"));
         let f = facts(&c, "2026-12-23T09:00:00+07:00", None);
         let k = clocks(&f, &cal, t("2026-12-23T09:00:00+07:00"));
-        assert_eq!(k.disposition.as_ref().unwrap().source, StartSource::AdminEntry);
-        assert_eq!(k.disposition.as_ref().unwrap().due, t("2026-07-08T23:59:59+07:00"));
+        assert_eq!(
+            k.disposition.as_ref().unwrap().source,
+            StartSource::AdminEntry
+        );
+        assert_eq!(
+            k.disposition.as_ref().unwrap().due,
+            t("2026-07-08T23:59:59+07:00")
+        );
         assert_eq!(k.disposition.as_ref().unwrap().state, SlaState::Overdue);
         assert!(!k.estimate());
         // Without the admin's entry, dibuat.
@@ -605,7 +629,10 @@ mod tests {
         let f = facts(&c, "2026-12-23T09:00:00+07:00", None);
         let k = clocks(&f, &cal, t("2026-12-23T09:00:00+07:00"));
         assert_eq!(k.disposition.as_ref().unwrap().source, StartSource::Dibuat);
-        assert_eq!(k.disposition.as_ref().unwrap().due, t("2026-07-02T23:59:59+07:00"));
+        assert_eq!(
+            k.disposition.as_ref().unwrap().due,
+            t("2026-07-02T23:59:59+07:00")
+        );
         // An admin entry that returned the complaint (Bukan Wewenang) is not its start.
         let mut bw = complaint(
             Status::BukanWewenang,
@@ -613,17 +640,28 @@ mod tests {
             "2026-07-10T10:00:00+07:00",
         );
         bw.dibuat = c.dibuat;
-        let k = clocks(&facts(&bw, "2026-12-23T09:00:00+07:00", None), &cal, t("2026-12-23T09:00:00+07:00"));
+        let k = clocks(
+            &facts(&bw, "2026-12-23T09:00:00+07:00", None),
+            &cal,
+            t("2026-12-23T09:00:00+07:00"),
+        );
         assert_eq!(k.disposition.as_ref().unwrap().source, StartSource::Dibuat);
         assert_eq!(k.disposition.as_ref().unwrap().state, SlaState::MetLate);
-        assert_eq!(k.disposition.as_ref().unwrap().done_at, Some(t("2026-07-10T10:00:00+07:00")));
+        assert_eq!(
+            k.disposition.as_ref().unwrap().done_at,
+            Some(t("2026-07-10T10:00:00+07:00"))
+        );
     }
 
     #[test]
     fn a_complaint_disposed_upstream_before_the_first_read_is_disposed() {
         let cal = cal();
         // Read first on 23 Dec, already with its unit since an update of 15 Dec.
-        let mut c = complaint(Status::BelumDitindaklanjuti, &[], "2026-12-15T10:00:00+07:00");
+        let mut c = complaint(
+            Status::BelumDitindaklanjuti,
+            &[],
+            "2026-12-15T10:00:00+07:00",
+        );
         c.dibuat = Some(t("2026-12-14T08:00:00+07:00"));
         c.unit = unit();
         let f = facts(&c, "2026-12-23T09:00:00+07:00", None);
@@ -656,10 +694,17 @@ mod tests {
         );
         c.dibuat = Some(t("2026-12-07T08:00:00+07:00"));
         c.unit = unit();
-        let f = facts(&c, "2026-12-23T09:00:00+07:00", Some("2026-12-23T10:00:00+07:00"));
+        let f = facts(
+            &c,
+            "2026-12-23T09:00:00+07:00",
+            Some("2026-12-23T10:00:00+07:00"),
+        );
         let k = clocks(&f, &cal, t("2026-12-28T09:00:00+07:00"));
         // Disposition stopped by the unit's follow-up (7 Dec day 0 -> 10 Dec: met).
-        assert_eq!(k.disposition.as_ref().unwrap().done_at, Some(t("2026-12-10T10:00:00+07:00")));
+        assert_eq!(
+            k.disposition.as_ref().unwrap().done_at,
+            Some(t("2026-12-10T10:00:00+07:00"))
+        );
         assert_eq!(k.disposition.as_ref().unwrap().state, SlaState::Met);
         let ff = k.first_followup.as_ref().unwrap();
         assert_eq!(ff.state, SlaState::Met);
@@ -672,12 +717,19 @@ mod tests {
             "2026-12-04T10:00:00+07:00",
         );
         fresh.dibuat = Some(t("2026-11-30T08:00:00+07:00"));
-        let mut f = facts(&fresh, "2026-11-30T09:00:00+07:00", Some("2026-12-01T09:00:00+07:00"));
+        let mut f = facts(
+            &fresh,
+            "2026-11-30T09:00:00+07:00",
+            Some("2026-12-01T09:00:00+07:00"),
+        );
         f.evidence.unit = None;
         let k = clocks(&f, &cal, t("2026-12-07T09:00:00+07:00"));
         let ff = k.first_followup.unwrap();
         assert_eq!(ff.source, StartSource::LocalDisposition);
-        assert_eq!((ff.state, ff.working_days, ff.met_before_start), (SlaState::Met, 3, false));
+        assert_eq!(
+            (ff.state, ff.working_days, ff.met_before_start),
+            (SlaState::Met, 3, false)
+        );
     }
 
     #[test]
@@ -690,7 +742,11 @@ mod tests {
             &[(Author::Instansi, "2026-08-18T16:00:00+07:00")],
             "2026-08-18T16:00:00+07:00",
         );
-        let f = facts(&c, "2026-08-05T09:00:00+07:00", Some("2026-08-10T10:00:00+07:00"));
+        let f = facts(
+            &c,
+            "2026-08-05T09:00:00+07:00",
+            Some("2026-08-10T10:00:00+07:00"),
+        );
         let k = clocks(&f, &cal, t("2026-08-20T00:00:00+07:00"));
         assert_eq!(k.disposition.as_ref().unwrap().state, SlaState::Met); // Wed 5 -> due Mon 10
         assert_eq!(k.disposition.as_ref().unwrap().working_days, 3);
@@ -709,7 +765,11 @@ mod tests {
             "2026-08-19T08:00:00+07:00",
         );
         // Also late: 3 days from 5 Aug.
-        let f = facts(&late, "2026-08-05T09:00:00+07:00", Some("2026-08-12T10:00:00+07:00"));
+        let f = facts(
+            &late,
+            "2026-08-05T09:00:00+07:00",
+            Some("2026-08-12T10:00:00+07:00"),
+        );
         let k = clocks(&f, &cal, t("2026-08-20T00:00:00+07:00"));
         assert_eq!(k.disposition.as_ref().unwrap().state, SlaState::MetLate);
         assert_eq!(k.first_followup.as_ref().unwrap().state, SlaState::Met);
@@ -719,8 +779,16 @@ mod tests {
     #[test]
     fn first_followup_overdue_and_due_soon() {
         let cal = cal();
-        let c = complaint(Status::BelumDitindaklanjuti, &[], "2026-11-02T10:00:00+07:00");
-        let f = facts(&c, "2026-11-02T08:00:00+07:00", Some("2026-11-02T10:00:00+07:00")); // Monday
+        let c = complaint(
+            Status::BelumDitindaklanjuti,
+            &[],
+            "2026-11-02T10:00:00+07:00",
+        );
+        let f = facts(
+            &c,
+            "2026-11-02T08:00:00+07:00",
+            Some("2026-11-02T10:00:00+07:00"),
+        ); // Monday
         let state = |now: &str| clocks(&f, &cal, t(now)).first_followup.unwrap().state;
         assert_eq!(state("2026-11-06T12:00:00+07:00"), SlaState::OnTime); // day 4
         assert_eq!(state("2026-11-09T08:00:00+07:00"), SlaState::DueSoon); // day 5
@@ -740,16 +808,34 @@ mod tests {
         let cal = cal();
         // Disposed on Independence Day (Monday 17 Aug 2026): day 0 is Tuesday 18; 19, 20,
         // 21, 24, 26 (25 is Maulid) -> due Wednesday 26 Aug.
-        let c = complaint(Status::BelumDitindaklanjuti, &[], "2026-08-17T10:00:00+07:00");
-        let f = facts(&c, "2026-08-17T09:00:00+07:00", Some("2026-08-17T10:00:00+07:00"));
+        let c = complaint(
+            Status::BelumDitindaklanjuti,
+            &[],
+            "2026-08-17T10:00:00+07:00",
+        );
+        let f = facts(
+            &c,
+            "2026-08-17T09:00:00+07:00",
+            Some("2026-08-17T10:00:00+07:00"),
+        );
         let k = clocks(&f, &cal, t("2026-08-18T10:00:00+07:00"));
-        assert_eq!(k.first_followup.unwrap().due, t("2026-08-26T23:59:59+07:00"));
+        assert_eq!(
+            k.first_followup.unwrap().due,
+            t("2026-08-26T23:59:59+07:00")
+        );
         // Created on Saturday 21 Nov 2026: day 0 is Monday 23; 24, 25, 26 -> Thursday 26.
-        let mut c = complaint(Status::BelumDitindaklanjuti, &[], "2026-11-21T10:00:00+07:00");
+        let mut c = complaint(
+            Status::BelumDitindaklanjuti,
+            &[],
+            "2026-11-21T10:00:00+07:00",
+        );
         c.dibuat = Some(t("2026-11-21T10:00:00+07:00"));
         let f = facts(&c, "2026-11-21T10:05:00+07:00", None);
         let at = |now: &str| clocks(&f, &cal, t(now)).disposition.unwrap();
-        assert_eq!(at("2026-11-23T10:00:00+07:00").due, t("2026-11-26T23:59:59+07:00"));
+        assert_eq!(
+            at("2026-11-23T10:00:00+07:00").due,
+            t("2026-11-26T23:59:59+07:00")
+        );
         assert_eq!(at("2026-11-23T10:00:00+07:00").working_days, 0);
         assert_eq!(at("2026-11-26T10:00:00+07:00").state, SlaState::DueSoon);
         assert_eq!(at("2026-11-27T00:00:00+07:00").state, SlaState::Overdue);
@@ -762,7 +848,11 @@ mod tests {
         // Ditunda from Tuesday 3 Nov 10:00 until the reporter answered on Monday 9 Nov
         // 10:00: 4, 5, 6 and 9 Nov were paused, so the deadline moves 4 working days,
         // to Wednesday 11 Nov.
-        let mut v1 = complaint(Status::BelumDitindaklanjuti, &[], "2026-11-02T09:00:00+07:00");
+        let mut v1 = complaint(
+            Status::BelumDitindaklanjuti,
+            &[],
+            "2026-11-02T09:00:00+07:00",
+        );
         v1.dibuat = Some(t("2026-11-02T09:00:00+07:00"));
         let mut v2 = v1.clone();
         v2.status = Status::Ditunda;
@@ -770,7 +860,12 @@ mod tests {
         let mut v3 = v2.clone();
         v3.status = Status::BelumDitindaklanjuti;
         v3.diperbarui = t("2026-11-09T10:00:00+07:00");
-        v3.thread = complaint(Status::Proses, &[(Author::Pelapor, "2026-11-09T10:00:00+07:00")], "2026-11-09T10:00:00+07:00").thread;
+        v3.thread = complaint(
+            Status::Proses,
+            &[(Author::Pelapor, "2026-11-09T10:00:00+07:00")],
+            "2026-11-09T10:00:00+07:00",
+        )
+        .thread;
         let mut ev = SlaEvidence::first_read(&v1);
         ev.observe(&v1, &v2);
         ev.observe(&v2, &v3);
@@ -807,10 +902,22 @@ mod tests {
             ],
             "2026-11-03T10:00:00+07:00",
         );
-        let f = facts(&c, "2026-11-01T08:00:00+07:00", Some("2026-11-01T09:00:00+07:00"));
-        assert!(clocks(&f, &cal, t("2026-12-01T00:00:00Z")).closing.is_none());
+        let f = facts(
+            &c,
+            "2026-11-01T08:00:00+07:00",
+            Some("2026-11-01T09:00:00+07:00"),
+        );
+        assert!(
+            clocks(&f, &cal, t("2026-12-01T00:00:00Z"))
+                .closing
+                .is_none()
+        );
         // As of before the reply, the closing clock ran.
-        assert!(clocks(&f, &cal, t("2026-11-02T12:00:00+07:00")).closing.is_some());
+        assert!(
+            clocks(&f, &cal, t("2026-11-02T12:00:00+07:00"))
+                .closing
+                .is_some()
+        );
     }
 
     #[test]
@@ -821,7 +928,10 @@ mod tests {
         let f = facts(&c, "2026-11-02T08:00:00+07:00", None);
         let k = clocks(&f, &cal, t("2027-01-10T00:00:00Z"));
         assert_eq!(k.disposition.as_ref().unwrap().state, SlaState::Met);
-        assert_eq!(k.disposition.as_ref().unwrap().done_at, Some(t("2026-11-04T10:00:00+07:00")));
+        assert_eq!(
+            k.disposition.as_ref().unwrap().done_at,
+            Some(t("2026-11-04T10:00:00+07:00"))
+        );
         assert!(!k.is_overdue());
         // Only the years the deadlines were counted over are flagged, not `now`'s.
         assert!(k.uncovered_years.is_empty());
@@ -830,8 +940,16 @@ mod tests {
     #[test]
     fn a_clock_running_into_an_uncovered_year_is_flagged() {
         let cal = cal();
-        let c = complaint(Status::BelumDitindaklanjuti, &[], "2026-12-28T09:00:00+07:00");
-        let f = facts(&c, "2026-12-22T09:00:00+07:00", Some("2026-12-28T09:00:00+07:00")); // Monday
+        let c = complaint(
+            Status::BelumDitindaklanjuti,
+            &[],
+            "2026-12-28T09:00:00+07:00",
+        );
+        let f = facts(
+            &c,
+            "2026-12-22T09:00:00+07:00",
+            Some("2026-12-28T09:00:00+07:00"),
+        ); // Monday
         let k = clocks(&f, &cal, t("2026-12-30T09:00:00+07:00"));
         // 29, 30, 31 Dec, then 1 Jan 2027 (a fixed-date holiday, though 2027's SKB is not
         // in the file), 4 and 5 Jan.
@@ -840,7 +958,10 @@ mod tests {
         assert_eq!(ff.uncovered_years, vec![2027]);
         assert_eq!(k.uncovered_years, vec![2027]);
         // The disposition clock (22 Dec day 0 -> 23 (1), 28 (2), 29 (3); 24-27 off)...
-        assert_eq!(k.disposition.as_ref().unwrap().due, t("2026-12-29T23:59:59+07:00"));
+        assert_eq!(
+            k.disposition.as_ref().unwrap().due,
+            t("2026-12-29T23:59:59+07:00")
+        );
         assert_eq!(k.disposition.as_ref().unwrap().state, SlaState::Met);
         assert!(k.disposition.as_ref().unwrap().uncovered_years.is_empty());
     }
