@@ -48,7 +48,7 @@ pub struct ReportArgs {
 }
 
 /// The calendar of `[mappings] dir`/calendar.toml. An unreadable or invalid calendar
-/// falls back to weekends only, with the reason returned as a warning.
+/// falls back to weekends and the fixed-date holidays, with the reason returned as a warning.
 pub fn load_calendar(dir: &Path) -> (Calendar, Option<String>) {
     let path = dir.join("calendar.toml");
     match Calendar::load(&path) {
@@ -56,7 +56,7 @@ pub fn load_calendar(dir: &Path) -> (Calendar, Option<String>) {
         Err(d) => (
             Calendar::weekends_only(crate::model::WIB),
             Some(format!(
-                "{}: {} (clocks count weekends only)",
+                "{}: {} (clocks count weekends and fixed-date holidays only)",
                 path.display(),
                 d.first().map(|d| d.message.as_str()).unwrap_or("invalid")
             )),

@@ -4,7 +4,12 @@
 //!
 //! Everything here is a pure function over plain rows and snapshots that other stages
 //! fill in. A [`ReportRow`] holds only what a coordinator may see: the tracking id, the
-//! OPD, the status, the topic, the kapanewon and the SLA clocks. No reporter identity and
+//! OPD, the status and its [`Category`] (one to one with the platform's statuses, Belum
+//! Ditindaklanjuti split by whether it reached a unit), the topic, the kapanewon and the
+//! SLA clocks, all as of the report's instant. Each OPD's categories add up to its total;
+//! the overdue list, the closing dates and the deadlines that may move with a missing
+//! year's SKB follow; a clock started from the connector's first read is marked
+//! "perkiraan" in every view. No reporter identity and
 //! no complaint text ever enter it, so no rendering can leak them; for rahasia complaints
 //! the overdue list also leaves out the kapanewon. Report text, CSV headers and the
 //! overdue list are in Bahasa Indonesia; `status` and metrics are operator output, in

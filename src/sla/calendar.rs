@@ -95,7 +95,7 @@ pub struct Calendar {
 pub struct Deadline {
     pub at: DateTime<Utc>,
     /// Years touched by the count that have no `[tahun.YYYY]` section (counted with
-    /// weekends only). Empty when the deadline is exact.
+    /// weekends and fixed-date holidays only). Empty when the deadline is exact.
     pub uncovered_years: Vec<i32>,
 }
 
