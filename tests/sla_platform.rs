@@ -63,9 +63,9 @@ const FIXED: &[(u32, u32)] = &[(1, 1), (5, 1), (6, 1), (8, 17), (12, 25)];
 
 fn working(d: NaiveDate) -> bool {
     let md = (d.month(), d.day());
-    !matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
-        && !FIXED.contains(&md)
-        && !(d.year() == 2026 && OFF_2026.contains(&md))
+    let weekend = matches!(d.weekday(), Weekday::Sat | Weekday::Sun);
+    let off = FIXED.contains(&md) || (d.year() == 2026 && OFF_2026.contains(&md));
+    !weekend && !off
 }
 
 fn wib_date(t: DateTime<Utc>) -> NaiveDate {
