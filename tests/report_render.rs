@@ -547,3 +547,60 @@ fn jobs_from_config_show_next_fires_in_wib() {
         ]
     );
 }
+
+#[test]
+fn a_clock_started_from_the_first_read_is_marked_perkiraan_in_every_view() {
+    let cal = calendar();
+    // No dibuat and no admin entry: the disposition clock starts at the connector's
+    // first read, an estimate.
+    let mut c = complaint(&fixtures()[2]);
+    c.dibuat = None;
+    let facts = SlaFacts::first_read(&c, t("2026-12-18T20:00:00+07:00"));
+    let row = ReportRow::from_facts(&facts, DPUPKP, None, &cal, t(NOW));
+    assert!(row.estimate);
+    let r = Report::build(&[row], Period::default(), t(NOW));
+    assert_eq!(r.total.estimated, 1);
+    assert!(r.overdue[0].perkiraan);
+    let text = sp4n::report::render_text(&r);
+    assert!(text.contains("2026-12-23 23:59 WIB (perkiraan)"), "{text}");
+    assert!(
+        text.contains("1 pengaduan memakai jam SLA (perkiraan)"),
+        "{text}"
+    );
+    let json = sp4n::report::render_json(&r);
+    assert!(json.contains("\"perkiraan\": true"), "{json}");
+    assert!(json.contains("\"estimated\": 1"), "{json}");
+    let csv = sp4n::report::render_csv(&r, CsvStyle::Comma);
+    assert!(csv.contains(",disposisi,2026-12-23 23:59,3,ya,"), "{csv}");
+    assert!(
+        csv.contains("JUMLAH,Seluruh OPD,1,0,1,0,0,0,0,0,0,1,1,,"),
+        "{csv}"
+    );
+}
+
+#[test]
+fn as_of_an_earlier_instant_later_facts_do_not_count() {
+    let cal = calendar();
+    // 1001 was disposed on 3 Nov and answered on 9 Nov: as of 5 Nov it awaited its
+    // first follow-up; as of 1 Nov it did not exist yet.
+    let f = &fixtures()[0];
+    let c = complaint(f);
+    let facts = SlaFacts {
+        local_disposition: f.disposed.map(t),
+        ..SlaFacts::first_read(&c, t(f.first_seen))
+    };
+    let at = t("2026-11-05T12:00:00+07:00");
+    let row = ReportRow::from_facts(&facts, DINKES, None, &cal, at);
+    assert_eq!(row.first_followup_at, None);
+    assert!(row.clocks.closing.is_none());
+    let ff = row.clocks.first_followup.as_ref().unwrap();
+    assert_eq!(ff.done_at, None);
+    let early = t("2026-11-01T12:00:00+07:00");
+    let rows = [ReportRow::from_facts(&facts, DINKES, None, &cal, early)];
+    assert_eq!(
+        Report::build(&rows, Period::default(), early)
+            .total
+            .received,
+        0
+    );
+}
