@@ -210,7 +210,8 @@ pub struct OpdSummary {
     /// follow-up came after the evidence of their disposition.
     pub median_working_days_to_first_followup: Option<f64>,
     /// Share (0 to 1) of decided first follow-up clocks (met, met late, overdue) that were
-    /// met on time.
+    /// met on time, leaving out those met by a follow-up from before the evidence of the
+    /// disposition (not measurable).
     pub on_time_share: Option<f64>,
 }
 
@@ -309,8 +310,15 @@ fn summarize(opd: &str, opd_name: &str, rows: &[&ReportRow]) -> OpdSummary {
         if r.estimate {
             s.estimated += 1;
         }
-        if let Some(f) = &r.clocks.first_followup {
-            if r.first_followup_at.is_some() && !f.met_before_start && f.done_at.is_some() {
+        // A follow-up from before the evidence of the disposition meets the clock but
+        // measures nothing: it is left out of the median and the on-time share.
+        if let Some(f) = r
+            .clocks
+            .first_followup
+            .as_ref()
+            .filter(|f| !f.met_before_start)
+        {
+            if r.first_followup_at.is_some() && f.done_at.is_some() {
                 days.push(f.working_days);
             }
             match f.state {
@@ -522,7 +530,7 @@ pub fn render_text(r: &Report) -> String {
         t.row(cells);
     }
     out.push_str(&t.render());
-    out.push_str("BD = Belum Ditindaklanjuti, dipisah menurut sudah/belum sampai ke OPD. TL = tindak lanjut. Setiap baris: Diterima = jumlah semua kategori. Tepat waktu = bagian tindak lanjut pertama yang dilakukan dalam 5 hari kerja setelah disposisi.\n");
+    out.push_str("BD = Belum Ditindaklanjuti, dipisah menurut sudah/belum sampai ke OPD. TL = tindak lanjut. Setiap baris: Diterima = jumlah semua kategori. Median dan Tepat waktu (bagian tindak lanjut pertama dalam 5 hari kerja setelah disposisi) hanya memakai tindak lanjut yang terjadi setelah waktu disposisi diketahui.\n");
     if r.total.estimated > 0 {
         out.push_str(&format!(
             "{} pengaduan memakai jam SLA (perkiraan): platform tidak memberi waktu mulainya, sehingga dihitung dari pembacaan pertama konektor.\n",
