@@ -103,7 +103,11 @@ fn main() {
                 .enumerate()
                 .map(|(i, (c, seen, disposed))| {
                     let opd = opds[i % opds.len()];
-                    ReportRow::from_complaint(c, *seen, *disposed, (opd, opd), None, &cal, now)
+                    let facts = sp4n::sla::SlaFacts {
+                        local_disposition: *disposed,
+                        ..sp4n::sla::SlaFacts::first_read(c, *seen)
+                    };
+                    ReportRow::from_facts(&facts, (opd, opd), None, &cal, now)
                 })
                 .collect();
         });

@@ -160,10 +160,8 @@ async fn a_month_of_ticks_pulls_routes_disposes_and_reports_who_is_late() {
     let rows: Vec<ReportRow> = stored
         .iter()
         .map(|s| {
-            ReportRow::from_complaint(
-                &s.complaint,
-                s.first_seen,
-                s.disposed_at,
+            ReportRow::from_facts(
+                &sp4n::sla::SlaFacts::of(s),
                 (s.opd(), s.opd()),
                 None,
                 &cal,
@@ -178,9 +176,8 @@ async fn a_month_of_ticks_pulls_routes_disposes_and_reports_who_is_late() {
         .filter(|s| {
             let c = truth.complaint(s.tracking_id()).unwrap();
             let facts = sp4n::sla::SlaFacts {
-                first_seen: s.first_seen,
-                disposed_at: s.disposed_at,
                 complaint: c,
+                ..sp4n::sla::SlaFacts::of(s)
             };
             sp4n::sla::clocks(&facts, &cal, now).is_overdue()
         })

@@ -52,7 +52,7 @@ async fn report_and_status_snapshots() {
         let mut o = PullOptions::new(Mode::Pull);
         o.auto_dispose = true;
         o.clock = Arc::new(t0);
-        sp4n::pull::pull(&store, &client, Arc::new(MappingRouter(m)), &o)
+        sp4n::pull::pull(&store, &client, Arc::new(MappingRouter(m.clone())), &o)
             .await
             .unwrap();
         // Half a day later the dispositions go out.
@@ -65,6 +65,12 @@ async fn report_and_status_snapshots() {
         let pr = sp4n::push::run(&store, &client, &po).await.unwrap();
         // auto_dispose only disposes complaints the platform has not disposed yet.
         assert!(pr.done() > 3, "{pr:?}");
+        // The next pull sees the units the dispositions set, with the platform's time.
+        let mut o = PullOptions::new(Mode::Pull);
+        o.clock = Arc::new(|| t0() + chrono::Duration::hours(4));
+        sp4n::pull::pull(&store, &client, Arc::new(MappingRouter(m)), &o)
+            .await
+            .unwrap();
         store.flush().unwrap();
     }
     let cfg = dir.path().join("sp4n.toml");
@@ -84,18 +90,18 @@ async fn report_and_status_snapshots() {
     // Three weeks on: some dispositions' first follow-up clocks are overdue, the triage
     // desk's disposition clocks too.
     let at = "2026-11-23T03:00:00Z";
-    let (code, text, err) = sp4n(&cfg, &["report", "--now", at]).await;
+    let (code, text, err) = sp4n(&cfg, &["report", "--at", at]).await;
     assert_eq!(code, Some(0), "{err}");
     assert!(
         text.contains("https://www.lapor.go.id/pengaduan/"),
         "{text}"
     );
     insta::assert_snapshot!("report_text", text);
-    let (_, json, _) = sp4n(&cfg, &["report", "--format", "json", "--now", at]).await;
+    let (_, json, _) = sp4n(&cfg, &["report", "--format", "json", "--at", at]).await;
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert!(v["overdue"].as_array().unwrap().len() > 1, "{json}");
     insta::assert_snapshot!("report_json", json);
-    let (_, csv, _) = sp4n(&cfg, &["report", "--format", "csv", "--now", at]).await;
+    let (_, csv, _) = sp4n(&cfg, &["report", "--format", "csv", "--at", at]).await;
     assert!(csv.starts_with('\u{feff}'));
     insta::assert_snapshot!("report_csv", csv);
     let (_, csv_semi, _) = sp4n(
@@ -106,7 +112,7 @@ async fn report_and_status_snapshots() {
             "csv",
             "--csv-style",
             "semicolon",
-            "--now",
+            "--at",
             at,
         ],
     )
@@ -115,7 +121,7 @@ async fn report_and_status_snapshots() {
     // The period filters on the date first seen.
     let (_, empty, _) = sp4n(
         &cfg,
-        &["report", "--json", "--from", "2026-11-03", "--now", at],
+        &["report", "--json", "--from", "2026-11-03", "--at", at],
     )
     .await;
     let e: serde_json::Value = serde_json::from_str(&empty).unwrap();
@@ -143,7 +149,7 @@ async fn report_and_status_snapshots() {
         s.replace(&store_dir.display().to_string(), "<store>")
             .replace(&mappings_dir().display().to_string(), "<mappings>")
     };
-    let (code, status_json, err) = sp4n(&cfg, &["status", "--json", "--now", at]).await;
+    let (code, status_json, err) = sp4n(&cfg, &["status", "--json", "--at", at]).await;
     assert!(matches!(code, Some(0 | 1)), "{err}");
     let mut sj: serde_json::Value = serde_json::from_str(&status_json).unwrap();
     assert_eq!(sj["outbox"]["depth"], 0, "{status_json}");
@@ -159,7 +165,7 @@ async fn report_and_status_snapshots() {
         "status_json",
         norm(&serde_json::to_string_pretty(&sj).unwrap())
     );
-    let (_, status_text, _) = sp4n(&cfg, &["status", "--now", at]).await;
+    let (_, status_text, _) = sp4n(&cfg, &["status", "--at", at]).await;
     assert!(status_text.contains("pull"), "{status_text}");
     assert!(status_text.contains("60"), "{status_text}");
 }

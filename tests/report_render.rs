@@ -10,10 +10,10 @@ use sp4n::report::status::{
     AgentInfo, HeldEntry, JobView, MappingsView, OutboxView, SetAsideItem, SetAsideView, StoreView,
 };
 use sp4n::report::{
-    CsvStyle, MetricsSnapshot, Period, Report, ReportRow, StatusSnapshot, metrics, status,
+    Category, CsvStyle, MetricsSnapshot, Period, Report, ReportRow, StatusSnapshot, metrics, status,
 };
 use sp4n::schedule::{JobOutcome, RunRecord};
-use sp4n::sla::{Calendar, SlaState};
+use sp4n::sla::{Calendar, SlaFacts, SlaState};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -83,7 +83,7 @@ fn fixtures() -> Vec<Fixture> {
         Fixture {
             id: 1003,
             opd: DPUPKP,
-            status: Status::BelumTerverifikasi,
+            status: Status::BelumDitindaklanjuti,
             rahasia: false,
             topic: "Jalan dan Jembatan",
             kapanewon: Some("Kokap"),
@@ -217,15 +217,12 @@ fn rows() -> Vec<ReportRow> {
     fixtures()
         .iter()
         .map(|f| {
-            ReportRow::from_complaint(
-                &complaint(f),
-                t(f.first_seen),
-                f.disposed.map(t),
-                f.opd,
-                f.kapanewon.map(String::from),
-                &cal,
-                t(NOW),
-            )
+            let c = complaint(f);
+            let facts = SlaFacts {
+                local_disposition: f.disposed.map(t),
+                ..SlaFacts::first_read(&c, t(f.first_seen))
+            };
+            ReportRow::from_facts(&facts, f.opd, f.kapanewon.map(String::from), &cal, t(NOW))
         })
         .collect()
 }
@@ -251,35 +248,33 @@ fn figures_per_opd() {
     let r = report();
     let by: BTreeMap<&str, _> = r.per_opd.iter().map(|s| (s.opd.as_str(), s)).collect();
     let dinkes = by["DINKES"];
-    assert_eq!(
-        (
-            dinkes.received,
-            dinkes.awaiting_disposition,
-            dinkes.awaiting_first_followup,
-            dinkes.in_progress,
-            dinkes.closed,
-            dinkes.overdue
-        ),
-        (3, 0, 1, 2, 0, 1)
-    );
+    // received; belum terverifikasi, menunggu disposisi, menunggu TL pertama, proses,
+    // ditunda, selesai, bukan wewenang, arsip; overdue.
+    assert_eq!(dinkes.counts(), [3, 0, 0, 1, 2, 0, 0, 0, 0, 1]);
     // 1001: 4 working days, 1008: 1 -> median 2.5; 2 met of 3 decided (1002 overdue).
     assert_eq!(dinkes.median_working_days_to_first_followup, Some(2.5));
     assert_eq!(dinkes.on_time_share, Some(2.0 / 3.0));
     let dpupkp = by["DPUPKP"];
-    assert_eq!(
-        (
-            dpupkp.received,
-            dpupkp.awaiting_disposition,
-            dpupkp.closed,
-            dpupkp.overdue
-        ),
-        (3, 1, 1, 1)
-    );
+    assert_eq!(dpupkp.counts(), [3, 0, 1, 0, 1, 0, 1, 0, 0, 1]);
     // 1004 met late (9 days), 1009 on time (2 days).
     assert_eq!(dpupkp.median_working_days_to_first_followup, Some(5.5));
     assert_eq!(dpupkp.on_time_share, Some(0.5));
     assert_eq!(r.total.received, 9);
     assert_eq!(r.total.overdue, 3);
+    // Every row adds up to its total, the JUMLAH row to the rows above it.
+    for s in r.per_opd.iter().chain(std::iter::once(&r.total)) {
+        assert_eq!(s.categories.values().sum::<u64>(), s.received, "{}", s.opd);
+    }
+    for c in Category::ALL {
+        assert_eq!(
+            r.per_opd.iter().map(|s| s.count(c)).sum::<u64>(),
+            r.total.count(c)
+        );
+    }
+    // 1006 is not verified yet: it is not addressed to the regency, no clock runs.
+    let r1006 = rows().into_iter().find(|r| r.tracking_id == 1006).unwrap();
+    assert_eq!(r1006.category, Category::BelumTerverifikasi);
+    assert!(r1006.clocks.disposition.is_none());
     // 1009's closing clock ran out (the platform's to close), which is not "overdue".
     let r1009 = rows().into_iter().find(|r| r.tracking_id == 1009).unwrap();
     assert_eq!(r1009.clocks.closing.unwrap().state, SlaState::Overdue);
@@ -339,11 +334,21 @@ fn report_csv_both_styles() {
         assert_no_personal_data(out);
         assert!(out.starts_with('\u{feff}'));
         assert!(out.ends_with("\r\n"));
-        // Every record has as many fields as the header (no field holds a delimiter).
+        // Every record has as many fields as its table's header (no field holds a
+        // delimiter); the summary and the overdue list are separated by an empty line.
         let d = if out == &semi { ';' } else { ',' };
-        let counts: Vec<usize> = out.lines().map(|l| l.matches(d).count()).collect();
-        assert!(counts.windows(2).all(|w| w[0] == w[1]), "{out}");
+        for table in out.split("\r\n\r\n") {
+            let counts: Vec<usize> = table.lines().map(|l| l.matches(d).count()).collect();
+            assert!(counts.windows(2).all(|w| w[0] == w[1]), "{out}");
+        }
     }
+    // The CSV has what the text report has: the JUMLAH row and the overdue list.
+    let (summary, overdue_part) = comma.split_once("\r\n\r\n").unwrap();
+    assert!(
+        summary.contains("\r\nJUMLAH,Seluruh OPD,9,1,1,3,3,0,1,0,0,3,"),
+        "{summary}"
+    );
+    assert_eq!(overdue_part, overdue.trim_start_matches('\u{feff}'));
     assert!(semi.contains(";2,5;67"), "{semi}");
     insta::assert_snapshot!("report_csv_comma", comma);
     insta::assert_snapshot!("report_csv_semicolon", semi);
@@ -428,6 +433,7 @@ fn status_snapshot() -> StatusSnapshot {
             calendar_years: vec![2026],
             calendar_missing_years: vec![2027],
             vocabulary: vec![],
+            calendar_deadlines_may_move: 3,
         },
         store: StoreView {
             path: PathBuf::from("/var/lib/sp4n/store"),
@@ -540,5 +546,62 @@ fn jobs_from_config_show_next_fires_in_wib() {
             ),
             ("reconcile".into(), None, None),
         ]
+    );
+}
+
+#[test]
+fn a_clock_started_from_the_first_read_is_marked_perkiraan_in_every_view() {
+    let cal = calendar();
+    // No dibuat and no admin entry: the disposition clock starts at the connector's
+    // first read, an estimate.
+    let mut c = complaint(&fixtures()[2]);
+    c.dibuat = None;
+    let facts = SlaFacts::first_read(&c, t("2026-12-18T20:00:00+07:00"));
+    let row = ReportRow::from_facts(&facts, DPUPKP, None, &cal, t(NOW));
+    assert!(row.estimate);
+    let r = Report::build(&[row], Period::default(), t(NOW));
+    assert_eq!(r.total.estimated, 1);
+    assert!(r.overdue[0].perkiraan);
+    let text = sp4n::report::render_text(&r);
+    assert!(text.contains("2026-12-23 23:59 WIB (perkiraan)"), "{text}");
+    assert!(
+        text.contains("1 pengaduan memakai jam SLA (perkiraan)"),
+        "{text}"
+    );
+    let json = sp4n::report::render_json(&r);
+    assert!(json.contains("\"perkiraan\": true"), "{json}");
+    assert!(json.contains("\"estimated\": 1"), "{json}");
+    let csv = sp4n::report::render_csv(&r, CsvStyle::Comma);
+    assert!(csv.contains(",disposisi,2026-12-23 23:59,3,ya,"), "{csv}");
+    assert!(
+        csv.contains("JUMLAH,Seluruh OPD,1,0,1,0,0,0,0,0,0,1,1,,"),
+        "{csv}"
+    );
+}
+
+#[test]
+fn as_of_an_earlier_instant_later_facts_do_not_count() {
+    let cal = calendar();
+    // 1001 was disposed on 3 Nov and answered on 9 Nov: as of 5 Nov it awaited its
+    // first follow-up; as of 1 Nov it did not exist yet.
+    let f = &fixtures()[0];
+    let c = complaint(f);
+    let facts = SlaFacts {
+        local_disposition: f.disposed.map(t),
+        ..SlaFacts::first_read(&c, t(f.first_seen))
+    };
+    let at = t("2026-11-05T12:00:00+07:00");
+    let row = ReportRow::from_facts(&facts, DINKES, None, &cal, at);
+    assert_eq!(row.first_followup_at, None);
+    assert!(row.clocks.closing.is_none());
+    let ff = row.clocks.first_followup.as_ref().unwrap();
+    assert_eq!(ff.done_at, None);
+    let early = t("2026-11-01T12:00:00+07:00");
+    let rows = [ReportRow::from_facts(&facts, DINKES, None, &cal, early)];
+    assert_eq!(
+        Report::build(&rows, Period::default(), early)
+            .total
+            .received,
+        0
     );
 }

@@ -361,7 +361,7 @@ async fn check(ctx: &Ctx, online: bool, dir: Option<PathBuf>) -> Result<i32, Cli
             &cal,
             "",
             None,
-            "there is no calendar.toml: working-day clocks count weekends only",
+            "there is no calendar.toml: working-day clocks count weekends and fixed-date holidays only",
             "copy mappings/calendar.toml from the release and add this year's holidays",
         ));
     }

@@ -8,7 +8,7 @@ use super::{CliError, Ctx, EXIT_CONFIG, EXIT_STORE};
 use crate::config::Config;
 use crate::mapping::Mappings;
 use crate::report::{CsvStyle, Period, Report, ReportRow};
-use crate::sla::Calendar;
+use crate::sla::{Calendar, SlaFacts};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::path::Path;
@@ -40,13 +40,15 @@ pub struct ReportArgs {
     /// CSV delimiter: comma (RFC 4180) or semicolon (Excel in the Indonesian locale).
     #[arg(long, value_enum, default_value_t = Style::Comma)]
     pub csv_style: Style,
-    /// Report as of this moment instead of now (RFC 3339; for reproducible reports).
-    #[arg(long, hide = true)]
-    pub now: Option<DateTime<Utc>>,
+    /// Compute the report as of this instant instead of now (RFC 3339, e.g.
+    /// 2027-01-04T08:00:00+07:00): thread entries, dispositions and status changes after
+    /// it are left out, and complaints created after it are not counted.
+    #[arg(long = "at", alias = "now", value_name = "RFC3339")]
+    pub at: Option<DateTime<Utc>>,
 }
 
 /// The calendar of `[mappings] dir`/calendar.toml. An unreadable or invalid calendar
-/// falls back to weekends only, with the reason returned as a warning.
+/// falls back to weekends and the fixed-date holidays, with the reason returned as a warning.
 pub fn load_calendar(dir: &Path) -> (Calendar, Option<String>) {
     let path = dir.join("calendar.toml");
     match Calendar::load(&path) {
@@ -54,7 +56,7 @@ pub fn load_calendar(dir: &Path) -> (Calendar, Option<String>) {
         Err(d) => (
             Calendar::weekends_only(crate::model::WIB),
             Some(format!(
-                "{}: {} (clocks count weekends only)",
+                "{}: {} (clocks count weekends and fixed-date holidays only)",
                 path.display(),
                 d.first().map(|d| d.message.as_str()).unwrap_or("invalid")
             )),
@@ -69,7 +71,7 @@ fn mappings_for_names(dir: &Path) -> Mappings {
         .unwrap_or_else(|_| crate::mapping::embedded())
 }
 
-/// The report rows of every stored complaint at `now`.
+/// The report rows of every stored complaint as of `now`.
 pub fn rows(
     s: &Store,
     names: &Mappings,
@@ -90,15 +92,7 @@ pub fn rows(
                 .lokasi
                 .as_ref()
                 .map(|l| l.name.rsplit(", ").next().unwrap_or(&l.name).to_string());
-            ReportRow::from_complaint(
-                c,
-                rec.first_seen,
-                rec.disposed_at,
-                (code, &name),
-                kapanewon,
-                cal,
-                now,
-            )
+            ReportRow::from_facts(&SlaFacts::of(rec), (code, &name), kapanewon, cal, now)
         })
         .collect())
 }
@@ -133,7 +127,7 @@ pub async fn run(ctx: &Ctx, args: ReportArgs) -> Result<i32, CliError> {
         from: args.from,
         to: args.to,
     };
-    let now = args.now.unwrap_or_else(Utc::now);
+    let now = args.at.unwrap_or_else(Utc::now);
     let (_, cal_warning) = load_calendar(&cfg.mappings.dir);
     if let Some(w) = &cal_warning {
         eprintln!("warning: {w}");

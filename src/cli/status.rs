@@ -27,9 +27,9 @@ const RECENT_SET_ASIDE: usize = 5;
 
 #[derive(Debug, clap::Args)]
 pub struct StatusArgs {
-    /// Status as of this moment instead of now (RFC 3339; for reproducible output).
-    #[arg(long, hide = true)]
-    pub now: Option<DateTime<Utc>>,
+    /// Status as of this instant instead of now (RFC 3339, e.g. 2027-01-04T08:00:00+07:00).
+    #[arg(long = "at", alias = "now", value_name = "RFC3339")]
+    pub at: Option<DateTime<Utc>>,
 }
 
 /// The mapping files and calendar on disk, against the revision the store routes with.
@@ -105,6 +105,12 @@ fn vocabulary_lines(
         }
         _ => Vec::new(),
     }
+}
+
+/// How many running SLA deadlines were counted over a year the calendar lacks.
+fn deadlines_may_move(s: &Store, cfg: &Config, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    let r = super::report::build(s, cfg, Default::default(), now)?;
+    Ok(r.deadlines_may_move.len() as u64)
 }
 
 /// A stored job run as the scheduler's record of it.
@@ -208,6 +214,9 @@ pub fn snapshot(
             );
             v.vocabulary =
                 vocabulary_lines(vocab.as_ref(), crate::mapping::vocabulary::last_changes(s)?);
+            if !v.calendar_missing_years.is_empty() {
+                v.calendar_deadlines_may_move = deadlines_may_move(s, cfg, now)?;
+            }
             v
         },
         store: StoreView {
@@ -243,7 +252,7 @@ pub fn publish(dir: &Path, snap: &StatusSnapshot) -> std::io::Result<()> {
 
 pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<i32, CliError> {
     let cfg = ctx.config()?;
-    let now = args.now.unwrap_or_else(Utc::now);
+    let now = args.at.unwrap_or_else(Utc::now);
     let path = cfg.store_path();
     let store = match super::open_store(&path).await {
         Ok(s) => s,

@@ -566,7 +566,9 @@ fn first_seen(
             reason: reason.clone(),
         });
     }
+    let sla = crate::sla::SlaEvidence::first_read(&item.complaint);
     let rec = StoredComplaint {
+        sla,
         complaint: item.complaint,
         raw: item.raw,
         hash,
@@ -618,6 +620,7 @@ fn apply_change(
             });
         }
     }
+    old.sla.observe(&old.complaint, &item.complaint);
     old.complaint = item.complaint;
     old.raw = item.raw;
     old.hash = hash;

@@ -75,6 +75,11 @@ impl CsvWriter {
         self.out.push_str("\r\n");
     }
 
+    /// Writes an empty line (between two tables of one document).
+    pub fn blank(&mut self) {
+        self.out.push_str("\r\n");
+    }
+
     pub fn finish(self) -> String {
         self.out
     }

@@ -129,6 +129,9 @@ pub struct MappingsView {
     /// The platform's vocabulary: never read, or what changed upstream and what to do.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub vocabulary: Vec<String>,
+    /// Running SLA deadlines counted over a year the calendar lacks: they may move when
+    /// its SKB days off are added.
+    pub calendar_deadlines_may_move: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -229,7 +232,8 @@ impl StatusSnapshot {
             add(
                 Level::Warning,
                 format!(
-                    "calendar: the year {y} is missing from calendar.toml; SLA clocks count weekends only"
+                    "calendar: the SKB days off of {y} (movable holidays, cuti bersama) are missing from calendar.toml; fixed-date holidays are applied; {} running deadline(s) may move when {y} is added",
+                    self.mappings.calendar_deadlines_may_move
                 ),
             );
         }

@@ -1,5 +1,6 @@
 //! The simulator's own working-day calendar: Monday to Friday less the 2026 national
-//! holidays and cuti bersama (SKB 3 Menteri, 19 September 2025). It drives the platform's
+//! holidays and cuti bersama (SKB 3 Menteri, 19 September 2025), and in every year the
+//! fixed-date national holidays (1 January, 1 May, 1 June, 17 August, 25 December). It drives the platform's
 //! automatic closing; the connector's calendar is a separate, administrator-edited file.
 
 use crate::model::WIB;
@@ -37,6 +38,12 @@ const DAYS_OFF_2026: &[(u32, u32)] = &[
 /// True when `d` is a working day.
 pub fn is_working_day(d: NaiveDate) -> bool {
     if matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
+        return false;
+    }
+    if matches!(
+        (d.month(), d.day()),
+        (1, 1) | (5, 1) | (6, 1) | (8, 17) | (12, 25)
+    ) {
         return false;
     }
     !(d.year() == 2026 && DAYS_OFF_2026.contains(&(d.month(), d.day())))

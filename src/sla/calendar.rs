@@ -3,25 +3,28 @@
 //!
 //! A working day is a day of the week outside `akhir_pekan` (Saturday and Sunday) that is
 //! neither a national holiday (`libur`) nor a cuti bersama day, judged on the WIB date.
-//! Each year's days off come from a new SKB, so the file has one `[tahun.YYYY]` section per
-//! year. A year with no section is *not covered*: it is counted with weekends only, and
-//! every computation that touched it says so ([`Deadline::uncovered_years`]), so that
-//! `check` and the report can warn instead of guessing silently.
+//! Each year's movable days off come from a new SKB, so the file has one `[tahun.YYYY]`
+//! section per year. The fixed-date national holidays ([`FIXED_HOLIDAYS`]: 1 January,
+//! 1 May, 1 June, 17 August, 25 December) hold every year, listed or not. A year with no
+//! section is *not covered*: it is counted with weekends and the fixed-date holidays only,
+//! and every computation that touched it says so ([`Deadline::uncovered_years`]), so that
+//! `check`, `status` and the report can warn that such deadlines may still move.
 //!
-//! # Deadline semantics
+//! # Deadline semantics (the contract's counting convention)
 //!
 //! "n working days from `start`" ([`Calendar::deadline`]):
 //!
-//! * The day `start` falls on (in WIB) never counts, whatever the hour: a complaint
-//!   received on Monday at 08:00 or at 20:00 has Tuesday as its first working day.
-//! * Counting starts on the first working day after that day and takes n working days.
-//! * The deadline is the end of the n-th working day, 23:59:59 WIB.
-//! * n = 0 means the end of the day of `start`.
+//! * **Day 0** is the WIB date of `start` when it is a working day, else the next working
+//!   day. The hour does not matter: a complaint received on Monday at 08:00 or at 20:00
+//!   has Monday as day 0; one received on Saturday has the following Monday.
+//! * The deadline is the end (23:59:59 WIB) of the n-th working day after day 0.
+//! * n = 0 means the end of day 0.
 //!
-//! Example: received Friday 13 March 2026 at 20:00 WIB, n = 3. Saturday and Sunday are
-//! the weekend; Monday 16 and Tuesday 17 are working days 1 and 2; 18 (cuti bersama),
-//! 19 (Nyepi), 20 (cuti bersama), 21-22 (Idul Fitri, also a weekend), 23-24 (cuti bersama)
-//! are off; Wednesday 25 March is working day 3, so the deadline is 25 March 23:59:59 WIB.
+//! Example: received Friday 13 March 2026 at 20:00 WIB, n = 3. Friday is day 0; Monday 16
+//! and Tuesday 17 are working days 1 and 2; 18 (cuti bersama), 19 (Nyepi), 20 (cuti
+//! bersama), 21-22 (Idul Fitri, also a weekend), 23-24 (cuti bersama) are off; Wednesday
+//! 25 March is working day 3, so the deadline is 25 March 23:59:59 WIB. Received on
+//! Saturday 14 March instead, day 0 is Monday 16 and the deadline is Thursday 26 March.
 //!
 //! [`Calendar::working_days_between`]`(a, b)` is the inverse: the smallest n with
 //! `b <= deadline(a, n)`. So an act at `b` meets an n-day clock started at `a` exactly when
@@ -35,6 +38,24 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use toml::Spanned;
+
+/// National holidays fixed by date, as (month, day, name): they hold every year, whether
+/// or not the year's SKB has been entered in the calendar file.
+pub const FIXED_HOLIDAYS: [(u32, u32, &str); 5] = [
+    (1, 1, "Tahun Baru Masehi"),
+    (5, 1, "Hari Buruh Internasional"),
+    (6, 1, "Hari Lahir Pancasila"),
+    (8, 17, "Hari Kemerdekaan Republik Indonesia"),
+    (12, 25, "Hari Raya Natal"),
+];
+
+/// The name of the fixed-date national holiday on `date`, if it is one.
+pub fn fixed_holiday(date: NaiveDate) -> Option<&'static str> {
+    FIXED_HOLIDAYS
+        .iter()
+        .find(|(m, d, _)| date.month() == *m && date.day() == *d)
+        .map(|(_, _, name)| *name)
+}
 
 /// The longest span, in days, any computation walks before giving up. 20 years of days is
 /// far beyond any SLA clock; it only guards against a calendar where nothing is a working
@@ -74,7 +95,7 @@ pub struct Calendar {
 pub struct Deadline {
     pub at: DateTime<Utc>,
     /// Years touched by the count that have no `[tahun.YYYY]` section (counted with
-    /// weekends only). Empty when the deadline is exact.
+    /// weekends and fixed-date holidays only). Empty when the deadline is exact.
     pub uncovered_years: Vec<i32>,
 }
 
@@ -396,7 +417,7 @@ impl Calendar {
                     text,
                     None,
                     format!(
-                        "the year {y} is not in the calendar: its SLA clocks count weekends only"
+                        "the year {y} is not in the calendar: its SLA clocks count weekends and the fixed-date holidays only; deadlines in {y} may move when its SKB days off are added"
                     ),
                     format!(
                         "add a [tahun.{y}] section with the holidays and cuti bersama of the SKB for {y}"
@@ -412,10 +433,26 @@ impl Calendar {
     }
 
     /// True for a weekday outside the weekend that is no holiday or cuti bersama. In an
-    /// uncovered year only the weekend counts.
+    /// uncovered year the weekend and the fixed-date holidays count.
     pub fn is_working_day(&self, date: NaiveDate) -> bool {
         !self.weekend[date.weekday().num_days_from_monday() as usize]
             && !self.days_off.contains_key(&date)
+            && fixed_holiday(date).is_none()
+    }
+
+    /// Day 0 of a clock started at `start`: its WIB date if that is a working day, else
+    /// the next working day.
+    pub fn day_zero(&self, start: DateTime<Utc>) -> NaiveDate {
+        let mut day = self.local_date(start);
+        let mut walked = 0;
+        while !self.is_working_day(day) && walked < MAX_WALK_DAYS {
+            match day.succ_opt() {
+                Some(d) => day = d,
+                None => break,
+            }
+            walked += 1;
+        }
+        day
     }
 
     /// The calendar date of an instant in the calendar's zone.
@@ -444,10 +481,13 @@ impl Calendar {
     /// The deadline of an n-working-day clock started at `start` (see the module docs),
     /// with the uncovered years it was counted over.
     pub fn deadline(&self, start: DateTime<Utc>, n: u32) -> Deadline {
-        let mut day = self.local_date(start);
+        let first = self.local_date(start);
+        let mut day = self.day_zero(start);
         let mut uncovered = BTreeSet::new();
-        if !self.covers(day.year()) {
-            uncovered.insert(day.year());
+        for y in first.year()..=day.year() {
+            if !self.covers(y) {
+                uncovered.insert(y);
+            }
         }
         let mut counted = 0;
         let mut walked = 0;
@@ -470,17 +510,35 @@ impl Calendar {
         }
     }
 
+    /// The working days `d` with `after < d <= upto` (0 when `upto <= after`).
+    pub fn working_days_in(&self, after: NaiveDate, upto: NaiveDate) -> u32 {
+        let mut n = 0;
+        let mut day = after;
+        let mut walked = 0;
+        while day < upto && walked < MAX_WALK_DAYS {
+            day = match day.succ_opt() {
+                Some(d) => d,
+                None => break,
+            };
+            walked += 1;
+            if self.is_working_day(day) {
+                n += 1;
+            }
+        }
+        n
+    }
+
     /// [`Calendar::deadline`] without the coverage flag.
     pub fn add_working_days(&self, start: DateTime<Utc>, n: u32) -> DateTime<Utc> {
         self.deadline(start, n).at
     }
 
     /// The working days from `a` to `b`: the smallest n with `b <= add_working_days(a, n)`
-    /// (0 when `b` is on the day of `a` or earlier). Working days strictly after the day
-    /// of `a` up to the day of `b` count; if the day of `b` is not a working day, it counts
-    /// as the next working day.
+    /// (0 when `b` is on day 0 of `a` or earlier). Working days strictly after day 0 of `a`
+    /// up to the day of `b` count; if the day of `b` is not a working day, it counts as the
+    /// next working day.
     pub fn working_days_between(&self, a: DateTime<Utc>, b: DateTime<Utc>) -> u32 {
-        let start = self.local_date(a);
+        let start = self.day_zero(a);
         let end = self.local_date(b);
         if end <= start {
             return 0;
@@ -596,24 +654,98 @@ mod tests {
     }
 
     #[test]
-    fn zero_days_is_the_end_of_the_day_of_receipt() {
+    fn zero_days_is_the_end_of_day_zero() {
         let cal = shipped();
-        let start = wib("2026-11-28T09:00:00+07:00"); // a Saturday
+        let monday = wib("2026-11-30T09:00:00+07:00");
         assert_eq!(
-            cal.add_working_days(start, 0),
-            wib("2026-11-28T23:59:59+07:00")
+            cal.add_working_days(monday, 0),
+            wib("2026-11-30T23:59:59+07:00")
         );
+        // Received on a Saturday: day 0 is the Monday after.
+        let saturday = wib("2026-11-28T09:00:00+07:00");
+        assert_eq!(
+            cal.add_working_days(saturday, 0),
+            wib("2026-11-30T23:59:59+07:00")
+        );
+    }
+
+    #[test]
+    fn a_saturday_start_counts_from_the_monday_as_day_zero() {
+        let cal = shipped();
+        // Saturday 14 March 2026: day 0 is Monday 16, then Tuesday 17 (1), the break
+        // 18-24, Wednesday 25 (2), Thursday 26 (3).
+        let sat = wib("2026-03-14T10:00:00+07:00");
+        assert_eq!(cal.day_zero(sat), d(2026, 3, 16));
+        assert_eq!(
+            cal.add_working_days(sat, 3),
+            wib("2026-03-26T23:59:59+07:00")
+        );
+        // A Saturday in an ordinary week: Sat 21 Nov 2026 -> day 0 Mon 23 -> Thu 26.
+        let sat = wib("2026-11-21T22:00:00+07:00");
+        assert_eq!(
+            cal.add_working_days(sat, 3),
+            wib("2026-11-26T23:59:59+07:00")
+        );
+        // An act on the Monday itself is 0 working days after it.
+        assert_eq!(
+            cal.working_days_between(sat, wib("2026-11-23T16:00:00+07:00")),
+            0
+        );
+    }
+
+    #[test]
+    fn a_holiday_start_counts_from_the_next_working_day() {
+        let cal = shipped();
+        // Monday 17 August 2026 (Independence Day): day 0 is Tuesday 18; then 19, 20, 21,
+        // 24 and (25 Aug is Maulid) 26 -> Wednesday 26.
+        let start = wib("2026-08-17T09:00:00+07:00");
+        assert_eq!(cal.day_zero(start), d(2026, 8, 18));
+        assert_eq!(
+            cal.add_working_days(start, 5),
+            wib("2026-08-26T23:59:59+07:00")
+        );
+        // Christmas Eve (cuti bersama) 2026: day 0 is Monday 28 Dec; 3 days -> 31 Dec.
+        let eve = wib("2026-12-24T11:00:00+07:00");
+        assert_eq!(
+            cal.add_working_days(eve, 3),
+            wib("2026-12-31T23:59:59+07:00")
+        );
+        assert!(cal.deadline(eve, 3).uncovered_years.is_empty());
+        // New Year's Day of a year the file lacks is still a holiday: day 0 is 4 Jan 2027.
+        let ny = wib("2027-01-01T08:00:00+07:00");
+        assert_eq!(cal.day_zero(ny), d(2027, 1, 4));
+        assert_eq!(cal.deadline(ny, 1).at, wib("2027-01-05T23:59:59+07:00"));
+        assert_eq!(cal.deadline(ny, 1).uncovered_years, vec![2027]);
+    }
+
+    #[test]
+    fn fixed_date_holidays_hold_in_years_the_file_lacks() {
+        let cal = shipped();
+        for (y, m, day) in [
+            (2027, 1, 1),
+            (2027, 5, 1),
+            (2027, 6, 1),
+            (2027, 8, 17),
+            (2027, 12, 25),
+            (2031, 8, 17),
+        ] {
+            let date = d(y, m, day);
+            assert!(!cal.is_working_day(date), "{date}");
+            assert!(fixed_holiday(date).is_some());
+        }
+        // Movable ones are unknown without the SKB: 2027's Idul Fitri is not guessed.
+        assert!(cal.is_working_day(d(2027, 3, 10)));
     }
 
     #[test]
     fn year_boundary_into_an_uncovered_year_is_flagged() {
         let cal = shipped();
-        // Wednesday 23 Dec 2026: 24 cuti bersama, 25 Natal, 26-27 weekend, 28-31 working
-        // (1-4), then 2027 (not covered): 1 Jan 2027 is a Friday and counts as working
-        // because only weekends are known.
+        // Wednesday 23 Dec 2026 is day 0: 24 cuti bersama, 25 Natal, 26-27 weekend, 28-31
+        // working (1-4), then 2027 (not covered): 1 Jan 2027 is a fixed-date holiday even
+        // so, 2-3 the weekend, Monday 4 Jan is day 5.
         let start = wib("2026-12-23T10:00:00+07:00");
         let dl = cal.deadline(start, 5);
-        assert_eq!(dl.at, wib("2027-01-01T23:59:59+07:00"));
+        assert_eq!(dl.at, wib("2027-01-04T23:59:59+07:00"));
         assert_eq!(dl.uncovered_years, vec![2027]);
         let inside = cal.deadline(start, 4);
         assert_eq!(inside.at, wib("2026-12-31T23:59:59+07:00"));

@@ -8,6 +8,7 @@
 
 use super::types::{Routing, StoredComplaint};
 use crate::model::Complaint;
+use crate::sla::SlaEvidence;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +24,7 @@ struct MetaOut<'a> {
     left_reason: &'a Option<String>,
     routing: &'a Option<Routing>,
     disposed_at: &'a Option<DateTime<Utc>>,
+    sla: &'a SlaEvidence,
 }
 
 #[derive(Deserialize)]
@@ -33,6 +35,9 @@ struct MetaIn {
     left_reason: Option<String>,
     routing: Option<Routing>,
     disposed_at: Option<DateTime<Utc>>,
+    /// Absent in records written before the connector kept it.
+    #[serde(default)]
+    sla: SlaEvidence,
 }
 
 /// Encodes a record for the value log.
@@ -48,6 +53,7 @@ pub fn encode(rec: &StoredComplaint) -> Result<Vec<u8>, String> {
         left_reason,
         routing,
         disposed_at,
+        sla,
     } = rec;
     let meta = serde_json::to_vec(&MetaOut {
         first_seen,
@@ -56,6 +62,7 @@ pub fn encode(rec: &StoredComplaint) -> Result<Vec<u8>, String> {
         left_reason,
         routing,
         disposed_at,
+        sla,
     })
     .map_err(|e| e.to_string())?;
     let complaint = serde_json::to_vec(complaint).map_err(|e| e.to_string())?;
@@ -95,6 +102,7 @@ pub fn decode(bytes: &[u8], hash: String) -> Result<StoredComplaint, String> {
         left_reason: meta.left_reason,
         routing: meta.routing,
         disposed_at: meta.disposed_at,
+        sla: meta.sla,
     })
 }
 

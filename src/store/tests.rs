@@ -37,6 +37,7 @@ fn stored(c: Complaint) -> StoredComplaint {
         left_reason: None,
         routing: None,
         disposed_at: None,
+        sla: Default::default(),
     }
 }
 

@@ -54,6 +54,10 @@ pub struct StoredComplaint {
     pub routing: Option<Routing>,
     /// When a disposition to the routed OPD was confirmed upstream.
     pub disposed_at: Option<DateTime<Utc>>,
+    /// What the platform showed about the SLA clocks over the versions read (the first
+    /// update that carried a unit, the statuses with their times); see [`crate::sla::evidence`].
+    #[serde(default)]
+    pub sla: crate::sla::SlaEvidence,
 }
 
 impl StoredComplaint {

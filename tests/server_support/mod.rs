@@ -86,6 +86,7 @@ pub fn stored(c: Complaint, opd: &str) -> StoredComplaint {
             by: RoutedBy::Rules,
         }),
         disposed_at: None,
+        sla: Default::default(),
         complaint: c,
     }
 }
