@@ -1,15 +1,19 @@
-//! Routing throughput and load time (run with `cargo bench --bench routing`).
+//! Routing accuracy, throughput and load time (run with `cargo bench --bench routing`).
 //!
-//! 1. Shipped rules: complaints/s on one core, complaints built from the labelled
+//! 1. Shipped rules, accuracy on `fixtures/routing/labelled.toml` (the set the rules are
+//!    tuned on) and `fixtures/routing/heldout.toml` (issue 15: never tuned on): right OPD
+//!    or an acceptable alternate, hard cases, outside-authority matters sent to the triage
+//!    desk, and the share of all cases that went to triage.
+//! 2. Shipped rules: complaints/s on one core, complaints built from the labelled
 //!    real-style fixtures (title + 2-4 sentences, about 400 characters).
-//! 2. 1,000 generated rules: load + check time (parse, validate, compile, shadow check)
+//! 3. 1,000 generated rules: load + check time (parse, validate, compile, shadow check)
 //!    and complaints/s.
 
 #[path = "../tests/mapping_support/mod.rs"]
 mod mapping_support;
 
 use chrono::NaiveDate;
-use mapping_support::{complaint, with_location, with_topic};
+use mapping_support::{complaint, day, load_cases, score, with_location, with_topic};
 use sp4n::mapping::Mappings;
 use sp4n::model::Complaint;
 use std::hint::black_box;
@@ -31,32 +35,13 @@ impl Lcg {
     }
 }
 
-#[derive(serde::Deserialize)]
-struct Labelled {
-    case: Vec<Case>,
-}
-
-#[derive(serde::Deserialize)]
-struct Case {
-    title: String,
-    text: String,
-    topic: Option<String>,
-    location: Option<String>,
-    #[allow(dead_code)]
-    expected: String,
-}
-
 fn complaints(n: usize) -> Vec<Complaint> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let cases: Labelled = toml::from_str(
-        &std::fs::read_to_string(root.join("fixtures/routing/labelled.toml")).unwrap(),
-    )
-    .unwrap();
+    let cases = load_cases("labelled.toml");
     let mut rng = Lcg(42);
     (0..n)
         .map(|i| {
-            let k = rng.pick(&cases.case);
-            let extra = rng.pick(&cases.case);
+            let k = rng.pick(&cases);
+            let extra = rng.pick(&cases);
             let filler = "Mohon segera ditindaklanjuti karena sangat mengganggu warga sekitar. Terima kasih atas perhatiannya.";
             let mut c = complaint(
                 i as u64,
@@ -186,6 +171,21 @@ fn main() {
         shipped.rule_count(),
         shipped_load.as_secs_f64() * 1e3
     );
+    for (name, note) in [
+        ("labelled.toml", "tuned on"),
+        ("heldout.toml", "held out, never tuned on"),
+    ] {
+        let cases = load_cases(name);
+        let s = score(&shipped, &cases, day());
+        println!("shipped rules on {name} ({} cases, {note}):", cases.len());
+        println!("  right OPD or alternate      {}", s.overall);
+        println!("  hard cases                  {}", s.hard);
+        println!("  outside authority to ADMIN  {}", s.outside_to_admin);
+        println!(
+            "  to triage (ADMIN)           {} ({} by no rule)",
+            s.triage, s.no_route
+        );
+    }
     let (wall, cpu) = throughput(&shipped, &cs);
     println!(
         "shipped rules: {cpu:.0} complaints per CPU-second ({wall:.0}/s wall clock; one thread, {} complaints of ~{avg_len} chars)",

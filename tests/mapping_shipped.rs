@@ -1,6 +1,7 @@
 //! The shipped mapping files: they load without errors or warnings, route the labelled
 //! real-style complaints of `fixtures/routing/labelled.toml` well, and route every
-//! complaint to exactly one OPD, deterministically.
+//! complaint to exactly one OPD, deterministically. The held-out set
+//! `fixtures/routing/heldout.toml` is checked for form and scored, never asserted on.
 
 mod mapping_support;
 
@@ -41,65 +42,66 @@ fn shipped_files_load_without_errors_or_warnings() {
     assert_eq!(units, (2401..=2442).collect::<Vec<_>>());
 }
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Labelled {
-    case: Vec<Case>,
-}
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Case {
-    title: String,
-    text: String,
-    topic: Option<String>,
-    location: Option<String>,
-    expected: String,
-}
-
 #[test]
 fn shipped_rules_route_labelled_complaints() {
     let m = shipped();
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/routing/labelled.toml");
-    let cases: Labelled = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    assert!(cases.case.len() >= 60);
-    let mut misses = Vec::new();
-    for (i, k) in cases.case.iter().enumerate() {
+    let cases = load_cases("labelled.toml");
+    assert!(cases.len() >= 60);
+    for (i, k) in cases.iter().enumerate() {
         assert!(
             m.opd(&k.expected).is_some(),
             "case {i}: unknown OPD {}",
             k.expected
         );
-        let mut c = complaint(i as u64 + 1, &k.title, &k.text);
-        if let Some(t) = &k.topic {
-            c = with_topic(c, t);
-        }
-        if let Some(l) = &k.location {
-            c = with_location(c, l);
-        }
-        let r = m.route(&c, day());
-        if r.opd != k.expected {
-            misses.push(format!(
-                "  \"{}\": expected {}, got {} by rule {}",
-                k.title, k.expected, r.opd, r.rule_id
-            ));
-        }
     }
-    let right = cases.case.len() - misses.len();
-    println!(
-        "labelled routing: {right}/{} right ({:.1}%)",
-        cases.case.len(),
-        100.0 * right as f64 / cases.case.len() as f64
-    );
-    for miss in &misses {
+    let s = score(&m, &cases, day());
+    println!("labelled routing: {s}");
+    for miss in &s.misses {
         println!("{miss}");
     }
     assert!(
-        right * 10 >= cases.case.len() * 9,
+        s.overall.right * 10 >= s.overall.of * 9,
         "fewer than 90% right:\n{}",
-        misses.join("\n")
+        s.misses.join("\n")
     );
+}
+
+/// The held-out set (issue 15) is well formed and is scored, but no accuracy is asserted:
+/// a threshold here would invite tuning the rules on it. The figures are reported by
+/// `cargo bench --bench routing` and in docs/ROUTING-EVAL.md.
+#[test]
+fn heldout_set_is_well_formed_and_scored() {
+    let m = shipped();
+    let cases = load_cases("heldout.toml");
+    assert!(cases.len() >= 150, "{} cases", cases.len());
+    let hard = cases.iter().filter(|k| k.hard).count();
+    assert!(hard * 4 >= cases.len(), "only {hard} hard cases");
+    let outside = cases.iter().filter(|k| k.outside.is_some()).count();
+    assert!(outside >= 20, "only {outside} outside-authority cases");
+    for k in &cases {
+        assert!(
+            m.opd(&k.expected).is_some(),
+            "{}: unknown OPD {}",
+            k.title,
+            k.expected
+        );
+        for a in &k.alternates {
+            assert!(m.opd(a).is_some(), "{}: unknown alternate {a}", k.title);
+        }
+        if k.outside.is_some() {
+            assert_eq!(
+                k.expected, TRIAGE,
+                "{}: outside authority goes to triage",
+                k.title
+            );
+            assert!(k.hard, "{}: outside authority is a hard case", k.title);
+        }
+    }
+    let s = score(&m, &cases, day());
+    println!("held-out routing: {s}");
+    for miss in &s.misses {
+        println!("{miss}");
+    }
 }
 
 fn arb_complaint() -> impl Strategy<Value = sp4n::model::Complaint> {
