@@ -134,7 +134,8 @@ pub struct Restored {
 pub fn restore(store: &Store, ex: &Export) -> Result<Restored, StoreError> {
     let mut r = Restored::default();
     for (id, routing) in &ex.routings {
-        if routing.by == RoutedBy::Rules {
+        // The rules and the platform's own unit route a complaint again on the new pull.
+        if matches!(routing.by, RoutedBy::Rules | RoutedBy::Platform) {
             continue;
         }
         let restored = store.update_complaint(
