@@ -300,6 +300,10 @@ pub struct OutboxView {
     /// The follow-up text, reason or note.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// How a done entry is known to be done without an answer: what a read-back found,
+    /// or "sudah berlaku di platform" when its target already held and nothing was sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
 }
 
 impl OutboxView {
@@ -315,6 +319,10 @@ impl OutboxView {
                 (Some(*nilai), None, Some(alasan.clone()))
             }
             WriteAction::AddStream { .. } => (None, None, None),
+        };
+        let evidence = match &e.state {
+            OutboxState::Done { evidence, .. } => evidence.clone(),
+            _ => None,
         };
         let (held_reason, upstream_status, transaksi_id) = match &e.state {
             OutboxState::Held {
@@ -337,6 +345,7 @@ impl OutboxView {
             held_reason,
             upstream_status,
             transaksi_id,
+            evidence,
             attempts: e.attempts,
             next_attempt_at: e.next_attempt_at,
             last_error: e.last_error.clone(),
