@@ -134,6 +134,11 @@ fn job_ctx(cfg: &Config) -> Result<JobCtx, String> {
             .collect::<Vec<_>>()
             .join("\n"));
     }
+    if let Some(f) = &cfg.upstream.token_file
+        && crate::upstream::token::world_readable(f)
+    {
+        return Err(crate::upstream::token::world_readable_refusal(f));
+    }
     let token = cfg.upstream.load_token()?;
     let client = Client::new(&cfg.upstream, token).map_err(|e| format!("{e}; {}", e.guidance()))?;
     Ok(JobCtx {
@@ -528,9 +533,15 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
         state.cfg().server.max_body_bytes,
     );
     let app = crate::server::router_with(api, health_router(state.clone()));
-    let server = tokio::spawn(crate::server::serve_router(listener, app, async move {
-        let _ = server_stop.changed().await;
-    }));
+    let limits = crate::server::ServeLimits::from_config(&state.cfg().server);
+    let server = tokio::spawn(crate::server::serve_limited(
+        listener,
+        app,
+        limits,
+        async move {
+            let _ = server_stop.changed().await;
+        },
+    ));
     let mut jc = Arc::new(jc);
     let mut sched = build_scheduler(&state, jc.clone());
     *state.jobs.lock().unwrap_or_else(|p| p.into_inner()) = sched.status();
