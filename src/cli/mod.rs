@@ -185,8 +185,14 @@ pub fn main() -> ExitCode {
 }
 
 fn init_tracing(format: LogFormat, level: &str) {
+    // sled warns on every open that its blobs directory holds a path it cannot parse:
+    // that is the store's own value log (`store/blobs.rs`), not damage.
+    let quiet_sled = "sled::pagecache::blob_io=error"
+        .parse()
+        .expect("a valid log directive");
     let filter = tracing_subscriber::EnvFilter::try_from_env("SP4N_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level))
+        .add_directive(quiet_sled);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))

@@ -109,7 +109,7 @@ pub struct SubmitArgs {
 }
 
 /// Who a CLI action is recorded as.
-fn who() -> String {
+pub(super) fn who() -> String {
     let user = std::env::var("USER").unwrap_or_default();
     if user.trim().is_empty() {
         "cli".into()

@@ -616,7 +616,10 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
                 *state.jobs.lock().unwrap_or_else(|p| p.into_inner()) = sched.status();
                 if reloaded {
                     tracing::info!(
-                        schedule = ?jc.cfg.schedule,
+                        zone = %jc.cfg.schedule.zone,
+                        pull = jc.cfg.schedule.pull.as_deref(),
+                        push = jc.cfg.schedule.push.as_deref(),
+                        reconcile = jc.cfg.schedule.reconcile.as_deref(),
                         "Configuration re-read (SIGHUP); scheduler rebuilt."
                     );
                 }
