@@ -279,3 +279,53 @@ async fn a_flood_of_partial_headers_cannot_keep_the_api_from_answering() {
     let status = child.wait_with_output().await.unwrap().status;
     assert!(status.success(), "{status}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_under_many_concurrent_requests_keeps_its_threads_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = private_token(dir.path());
+    let cfg = config_with(dir.path(), &token, &mappings(), "");
+    let out = sp4n(
+        &cfg,
+        &["token", "create", "--role", "admin", "--name", "admin"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let api_token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let (mut child, addr) = serve_limited(&cfg, 4096).await;
+    let pid = child.id().unwrap();
+    let http = reqwest::Client::new();
+    let mut most = 0usize;
+    for _ in 0..3 {
+        let reqs: Vec<_> = (0..200)
+            .map(|_| {
+                http.get(format!("http://{addr}/api/v1/complaints"))
+                    .bearer_auth(&api_token)
+                    .send()
+            })
+            .collect();
+        let answers = futures_util::future::join_all(reqs).await;
+        assert!(
+            answers
+                .iter()
+                .all(|r| r.as_ref().is_ok_and(|r| r.status() == 200))
+        );
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let threads: usize = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Threads:"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        most = most.max(threads);
+    }
+    assert!(
+        most <= sp4n::cli::RUNTIME_THREAD_BUDGET,
+        "{most} threads > {}",
+        sp4n::cli::RUNTIME_THREAD_BUDGET
+    );
+    // SAFETY: kill(2) on the PID of the child this test started.
+    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    assert!(child.wait().await.unwrap().success());
+}

@@ -30,12 +30,9 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> Result<i32, CliError> {
     })?;
     let opds = OpdDirectory::from_mappings(&mappings, today_wib());
     let listen = args.listen.unwrap_or(cfg.server.listen.clone());
-    let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| {
-        CliError::new(
-            EXIT_CONFIG,
-            format!("cannot listen on {listen}: {e}; choose a free address in [server] listen or with --listen"),
-        )
-    })?;
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .map_err(|e| super::listen_error(&listen, &e))?;
     let addr = listener
         .local_addr()
         .map_err(|e| CliError::new(EXIT_CONFIG, e.to_string()))?;
