@@ -281,3 +281,36 @@ async fn complaints_list_by_topic_includes_sub_topics() {
     let _ = store_path;
     env.sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_carry_plain_values_not_rust_debug_text() {
+    let env = start(
+        68,
+        200,
+        Faults {
+            malformed_item_every: 20,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let cfg = write_config(env.dir.path(), &env, "cli-store", 50);
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_sp4n"))
+        .arg("--config")
+        .arg(&cfg)
+        .args(["--log-format", "json", "pull"])
+        .env("SP4N_LOG", "info")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let logs = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(logs.contains("\"tracking_id\":"), "{logs}");
+    for bad in ["Some(", "\"None\"", "unparsable path"] {
+        assert!(!logs.contains(bad), "{bad} in JSON logs: {logs}");
+    }
+    for line in logs.lines() {
+        serde_json::from_str::<serde_json::Value>(line)
+            .unwrap_or_else(|e| panic!("{e}: not a JSON line: {line}"));
+    }
+    env.sim.shutdown().await;
+}

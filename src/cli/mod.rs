@@ -331,7 +331,19 @@ pub async fn open_store(path: &Path) -> Result<Store, CliError> {
     let path = path.to_path_buf();
     tokio::task::spawn_blocking(move || Store::open(&path))
         .await
-        .map_err(|e| CliError::new(EXIT_STORE, format!("opening the store failed: {e}")))?
+        .map_err(|e| {
+            if e.is_panic() {
+                // sled starts its flusher thread on open and cannot report a refusal.
+                CliError::new(
+                    EXIT_UNAVAILABLE,
+                    format!(
+                        "opening the store failed: a thread could not be started ({e}); the system (or the service's TasksMax) allows too few threads: sp4n needs about {RUNTIME_THREAD_BUDGET}"
+                    ),
+                )
+            } else {
+                CliError::new(EXIT_STORE, format!("opening the store failed: {e}"))
+            }
+        })?
         .map_err(CliError::from)
 }
 
