@@ -327,6 +327,26 @@ pub struct ServerConfig {
     /// Largest accepted request body.
     #[serde(default = "d_body")]
     pub max_body_bytes: usize,
+    /// Open API connections at most; more clients wait until one closes. Lowered to fit
+    /// the process's file-descriptor limit.
+    #[serde(default = "d_max_connections")]
+    pub max_connections: usize,
+    /// Seconds a client may take to send a request's head (line and headers).
+    #[serde(default = "d_header_timeout")]
+    pub header_timeout_seconds: u64,
+    /// Seconds a request may take as a whole: its body and the answer.
+    #[serde(default = "d_request_timeout")]
+    pub request_timeout_seconds: u64,
+}
+
+fn d_max_connections() -> usize {
+    256
+}
+fn d_header_timeout() -> u64 {
+    10
+}
+fn d_request_timeout() -> u64 {
+    30
 }
 
 fn d_listen() -> String {
@@ -341,6 +361,9 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: d_listen(),
             max_body_bytes: d_body(),
+            max_connections: d_max_connections(),
+            header_timeout_seconds: d_header_timeout(),
+            request_timeout_seconds: d_request_timeout(),
         }
     }
 }
@@ -360,10 +383,11 @@ pub enum ConfigError {
 impl Config {
     /// Reads and validates a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::limits::read_to_string_capped(path, crate::limits::MAX_CONFIG_BYTES)
+            .map_err(|source| ConfigError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
         Config::parse(path, &text)
     }
 

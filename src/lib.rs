@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod limits;
 pub mod mapping;
 pub mod model;
 pub mod pull;

@@ -348,3 +348,132 @@ async fn sighup_rereads_the_configuration_and_keeps_the_old_one_when_invalid() {
     let (code, log) = a.wait().await;
     assert_eq!(code, Some(0), "{log}");
 }
+
+// ------------------------------------------------------------------ issue 14: the agent
+
+/// A copy of the shipped mapping files that a test may change.
+fn own_mappings(env: &Env) -> PathBuf {
+    let m = env.dir.path().join("mappings");
+    std::fs::create_dir_all(&m).unwrap();
+    for f in std::fs::read_dir(mappings_dir()).unwrap() {
+        let f = f.unwrap();
+        if f.file_type().unwrap().is_file() {
+            std::fs::copy(f.path(), m.join(f.file_name())).unwrap();
+        }
+    }
+    m
+}
+
+fn pull_last_success(health: &str) -> serde_json::Value {
+    let h: serde_json::Value = serde_json::from_str(health).unwrap();
+    h["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["name"] == "pull")
+        .map(|j| j["last_success"].clone())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_history_survives_a_restart_and_a_rejected_reload() {
+    let env = start_sim(71, 30).await;
+    let cfg = config(&env, "", "pull = \"* * * * * *\"\ngrace_seconds = 5");
+    let mut a = agent(&cfg).await;
+    a.wait_log(&["Job finished", "pull"]).await;
+    a.signal(libc::SIGTERM);
+    let (code, log) = a.wait().await;
+    assert_eq!(code, Some(0), "{log}");
+
+    // Restarted with a pull that will not fire during the test: the history is the store's.
+    let cfg = config(&env, "", "pull = \"0 0 1 1 *\"\ngrace_seconds = 5");
+    let mut a = agent(&cfg).await;
+    let (_, body) = get(&a.addr, "/healthz").await;
+    assert!(
+        pull_last_success(&body).is_string(),
+        "after a restart: {body}"
+    );
+    let (_, m) = get(&a.addr, "/metrics").await;
+    assert!(
+        m.lines().any(
+            |l| l.starts_with("sp4n_job_last_success_timestamp_seconds{job=\"pull\"} ")
+                && !l.ends_with(" 0")
+        ),
+        "{m}"
+    );
+    assert!(
+        m.contains("sp4n_job_last_duration_seconds{job=\"pull\"} "),
+        "{m}"
+    );
+    assert!(
+        m.contains(&format!(
+            "sp4n_build_info{{version=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{m}"
+    );
+
+    // A rejected configuration on SIGHUP keeps the history too.
+    let valid = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&cfg, "[upstream]\nthis is not toml\n").unwrap();
+    a.signal(libc::SIGHUP);
+    a.wait_log(&["invalid"]).await;
+    let (_, body) = get(&a.addr, "/healthz").await;
+    assert!(pull_last_success(&body).is_string(), "after SIGHUP: {body}");
+    std::fs::write(&cfg, valid).unwrap();
+    let st = sp4n(&cfg, &["status", "--json"]).await;
+    let j: serde_json::Value = serde_json::from_slice(&st.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&st.stderr)));
+    assert!(
+        j.to_string().contains("\"last_success\":\""),
+        "`sp4n status` beside the agent shows the last success: {j}"
+    );
+    a.signal(libc::SIGTERM);
+    let (code, log) = a.wait().await;
+    assert_eq!(code, Some(0), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn port_in_use_is_a_restartable_failure() {
+    let env = start_sim(72, 5).await;
+    let cfg = config(&env, "", "pull = \"0 0 1 1 *\"");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    for cmd in ["run", "serve"] {
+        let out = sp4n(&cfg, &[cmd, "--listen", &addr]).await;
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{cmd}: {err}");
+        assert!(err.contains("in use"), "{err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_do_not_reread_every_complaint_and_the_calendar_per_scrape() {
+    let env = start_sim(73, 30).await;
+    let m = own_mappings(&env);
+    let cfg = config(&env, "", "pull = \"0 0 1 1 *\"");
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        &mappings_dir().display().to_string(),
+        &m.display().to_string(),
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let a = agent(&cfg).await;
+    let gauge = |m: &str| {
+        m.lines()
+            .find(|l| l.starts_with("sp4n_calendar_covers_current_year "))
+            .map(str::to_string)
+            .unwrap()
+    };
+    let (_, first) = get(&a.addr, "/metrics").await;
+    assert!(gauge(&first).ends_with(" 1"), "{first}");
+    // The calendar goes away: the next scrapes reuse the figures instead of re-reading it.
+    std::fs::remove_file(m.join("calendar.toml")).unwrap();
+    for _ in 0..3 {
+        let (code, again) = get(&a.addr, "/metrics").await;
+        assert_eq!(code, 200);
+        assert_eq!(gauge(&again), gauge(&first));
+    }
+    a.signal(libc::SIGTERM);
+    let (code, log) = a.wait().await;
+    assert_eq!(code, Some(0), "{log}");
+}

@@ -505,6 +505,7 @@ fn prometheus_metrics() {
         .collect(),
         overdue_by_opd,
         calendar_covers_current_year: true,
+        ..Default::default()
     };
     let out = metrics::render_prometheus(&m);
     assert!(

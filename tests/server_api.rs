@@ -798,3 +798,148 @@ async fn list_filters_and_pages() {
     assert_eq!(v["total"], 20);
     api.shutdown().await.unwrap();
 }
+
+// ------------------------------------------------------------------ hostile input (issue 14)
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_characters_are_refused_before_anything_is_queued() {
+    let fx = Fx::new(64 * 1024).await;
+    let path = format!("/api/v1/complaints/{OWN_PLAIN}/followups");
+    for text in [
+        "Sudah\u{0}ditambal.",
+        "Escape \u{1b}[31m merah",
+        "Form\u{c}feed",
+    ] {
+        let r = fx
+            .call(Who::Own, Method::POST, &path, Some(json!({ "text": text })))
+            .await;
+        r.expect(422);
+        assert!(
+            r.json["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("control character"),
+            "{}",
+            r.json
+        );
+    }
+    assert!(fx.store().outbox_unfinished().unwrap().is_empty());
+    // Line breaks and tabs are text, not control characters to refuse.
+    fx.call(
+        Who::Own,
+        Method::POST,
+        &path,
+        Some(json!({ "text": "Baris satu.\r\n\tBaris dua." })),
+    )
+    .await
+    .expect(202);
+}
+
+/// Sends `request` as is and reads the answer to the end: its status and body.
+async fn raw_request(addr: std::net::SocketAddr, request: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out).await;
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protocol_errors_414_and_431_carry_the_json_error_body() {
+    let fx = Fx::new(64 * 1024).await;
+    // A path longer than the HTTP layer takes (and than clients build): 414, over a raw
+    // socket.
+    let (status, body) = raw_request(
+        fx.api.addr,
+        &format!(
+            "GET /api/v1/complaints?opd={} HTTP/1.1\r\nHost: x\r\n\r\n",
+            "A".repeat(70_000)
+        ),
+    )
+    .await;
+    assert_eq!(status, 414, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    assert_json_error(&v, "414");
+    assert_eq!(v["error"]["code"], "uri_too_long");
+    // More headers than the HTTP layer takes: 431.
+    let mut rb = fx.http.get(fx.api.url("/api/v1/complaints"));
+    for i in 0..150 {
+        rb = rb.header(format!("x-padding-{i}"), "x");
+    }
+    let r = Resp::read(rb.send().await.unwrap(), "431".into()).await;
+    r.expect(431);
+    assert_eq!(r.json["error"]["code"], "headers_too_large");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_page_outside_its_range_is_refused_not_clamped() {
+    let fx = Fx::new(64 * 1024).await;
+    for q in ["per_page=0", "per_page=100000", "per_page=501", "page=0"] {
+        let r = fx
+            .call(
+                Who::Admin,
+                Method::GET,
+                &format!("/api/v1/complaints?{q}"),
+                None,
+            )
+            .await;
+        r.expect(400);
+    }
+    let r = fx
+        .call(
+            Who::Admin,
+            Method::GET,
+            "/api/v1/complaints?per_page=500",
+            None,
+        )
+        .await;
+    r.expect(200);
+    assert_eq!(r.json["per_page"], 500);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_discard_reason_is_hidden_from_viewers() {
+    let fx = Fx::new(64 * 1024).await;
+    let r = fx
+        .call(
+            Who::Own,
+            Method::POST,
+            &format!("/api/v1/complaints/{OWN_PLAIN}/followups"),
+            Some(json!({ "text": "Sudah ditambal." })),
+        )
+        .await;
+    r.expect(202);
+    let seq = r.json["outbox"]["seq"].as_u64().unwrap();
+    let reason = format!("Salah kirim, pelapor {REPORTER_FIRST} minta dibatalkan");
+    fx.call(
+        Who::Admin,
+        Method::POST,
+        &format!("/api/v1/outbox/{seq}/discard"),
+        Some(json!({ "reason": reason })),
+    )
+    .await
+    .expect(200);
+    let path = format!("/api/v1/complaints/{OWN_PLAIN}");
+    let admin = fx.call(Who::Admin, Method::GET, &path, None).await;
+    admin.expect(200);
+    assert!(
+        admin.json.to_string().contains("Salah kirim"),
+        "{}",
+        admin.json
+    );
+    let viewer = fx.call(Who::Viewer, Method::GET, &path, None).await;
+    viewer.expect(200);
+    assert_eq!(viewer.json["outbox"][0]["state"], "discarded");
+    assert!(
+        !viewer.json.to_string().contains("Salah kirim"),
+        "{}",
+        viewer.json
+    );
+}

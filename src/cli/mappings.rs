@@ -521,7 +521,8 @@ fn unknown_complaint(id: u64) -> CliError {
 /// Reads a complaint from a file holding a `<laporan>` element or a getlaporan answer.
 fn complaint_from_file(path: &Path, cfg: &Config) -> Result<Complaint, CliError> {
     let bad = |m: String| CliError::new(EXIT_CONFIG, format!("{}: {m}", path.display()));
-    let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+    let text = crate::limits::read_to_string_capped(path, crate::limits::MAX_INPUT_FILE_BYTES)
+        .map_err(|e| bad(format!("cannot read it: {e}")))?;
     let mut body = text.trim_start_matches('\u{feff}').trim_start();
     if body.starts_with("<?xml")
         && let Some(end) = body.find("?>")

@@ -46,7 +46,8 @@ Exit codes:
      `sp4n outbox list --held`) or left to retry later
   2  configuration or mapping error, or input refused (nothing was queued)
   3  the platform refused the token
-  4  the platform was unavailable and nothing could be done
+  4  the platform (or the listen address) was unavailable and nothing could be
+     done; a later run may succeed
   5  store error (locked by another process, damaged, other format version)";
 
 const EXAMPLES_HELP: &str = "\
@@ -185,8 +186,14 @@ pub fn main() -> ExitCode {
 }
 
 fn init_tracing(format: LogFormat, level: &str) {
+    // sled warns on every open that its blobs directory holds a path it cannot parse:
+    // that is the store's own value log (`store/blobs.rs`), not damage.
+    let quiet_sled = "sled::pagecache::blob_io=error"
+        .parse()
+        .expect("a valid log directive");
     let filter = tracing_subscriber::EnvFilter::try_from_env("SP4N_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level))
+        .add_directive(quiet_sled);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -197,12 +204,32 @@ fn init_tracing(format: LogFormat, level: &str) {
     };
 }
 
+/// Threads that run async tasks.
+pub const RUNTIME_WORKER_THREADS: usize = 2;
+/// Threads for blocking work (the store): the most at once, however many requests wait.
+pub const RUNTIME_BLOCKING_THREADS: usize = 8;
+/// Every thread the process may have: the runtime's, sled's own (flusher, I/O), the main
+/// thread and headroom. `deploy/systemd/agent/sp4n.service` sets TasksMax above this.
+pub const RUNTIME_THREAD_BUDGET: usize = RUNTIME_WORKER_THREADS + RUNTIME_BLOCKING_THREADS + 8;
+
 /// Parses `args` and runs the command (used by `main` and tests).
 pub fn run(cli: Cli) -> Result<i32, CliError> {
+    // Bounded threads (see RUNTIME_WORKER_THREADS): the systemd unit's TasksMax is
+    // sized from these, and a refused thread is an error here, not a panic later.
     let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(RUNTIME_WORKER_THREADS)
+        .max_blocking_threads(RUNTIME_BLOCKING_THREADS)
+        .thread_keep_alive(std::time::Duration::from_secs(60))
         .enable_all()
         .build()
-        .map_err(|e| CliError::new(EXIT_STORE, format!("cannot start the runtime: {e}")))?;
+        .map_err(|e| {
+            CliError::new(
+                EXIT_UNAVAILABLE,
+                format!(
+                    "cannot start the runtime's threads: {e}; the system (or the service's TasksMax) allows too few threads: sp4n needs about {RUNTIME_THREAD_BUDGET}"
+                ),
+            )
+        })?;
     let ctx = Ctx {
         config_path: cli.config.clone(),
         json: cli.json,
@@ -281,11 +308,42 @@ pub fn load_config(path: &Path) -> Result<Config, CliError> {
     }
 }
 
+/// The error of a listener that could not be bound. An address in use (an old process
+/// still stopping, another service) may be free on the next start: exit 4, which the
+/// systemd unit restarts; anything else is the configuration's (exit 2).
+pub fn listen_error(listen: &str, e: &std::io::Error) -> CliError {
+    if e.kind() == std::io::ErrorKind::AddrInUse {
+        CliError::new(
+            EXIT_UNAVAILABLE,
+            format!(
+                "cannot listen on {listen}: the address is in use by another process; it is tried again on the next start (systemd restarts the service), or choose another address in [server] listen or with --listen"
+            ),
+        )
+    } else {
+        CliError::new(
+            EXIT_CONFIG,
+            format!("cannot listen on {listen}: {e}; change [server] listen or pass --listen"),
+        )
+    }
+}
+
 pub async fn open_store(path: &Path) -> Result<Store, CliError> {
     let path = path.to_path_buf();
     tokio::task::spawn_blocking(move || Store::open(&path))
         .await
-        .map_err(|e| CliError::new(EXIT_STORE, format!("opening the store failed: {e}")))?
+        .map_err(|e| {
+            if e.is_panic() {
+                // sled starts its flusher thread on open and cannot report a refusal.
+                CliError::new(
+                    EXIT_UNAVAILABLE,
+                    format!(
+                        "opening the store failed: a thread could not be started ({e}); the system (or the service's TasksMax) allows too few threads: sp4n needs about {RUNTIME_THREAD_BUDGET}"
+                    ),
+                )
+            } else {
+                CliError::new(EXIT_STORE, format!("opening the store failed: {e}"))
+            }
+        })?
         .map_err(CliError::from)
 }
 

@@ -109,7 +109,7 @@ pub struct SubmitArgs {
 }
 
 /// Who a CLI action is recorded as.
-fn who() -> String {
+pub(super) fn who() -> String {
     let user = std::env::var("USER").unwrap_or_default();
     if user.trim().is_empty() {
         "cli".into()
@@ -446,8 +446,11 @@ const QUEUED: &str = "tersimpan di antrean kirim; `sp4n push` atau `sp4n sync` m
 pub async fn run_followup(ctx: &Ctx, a: FollowupArgs) -> Result<i32, CliError> {
     let text = match (&a.text, &a.text_file) {
         (Some(t), _) => t.clone(),
-        (None, Some(f)) => std::fs::read_to_string(f)
-            .map_err(|e| CliError::new(EXIT_CONFIG, format!("cannot read {}: {e}", f.display())))?,
+        (None, Some(f)) => {
+            crate::limits::read_to_string_capped(f, crate::limits::MAX_INPUT_FILE_BYTES).map_err(
+                |e| CliError::new(EXIT_CONFIG, format!("cannot read {}: {e}", f.display())),
+            )?
+        }
         (None, None) => {
             return Err(CliError::new(EXIT_CONFIG, "give --text or --text-file"));
         }

@@ -69,6 +69,10 @@ pub struct AgentState {
     counters: Mutex<Counters>,
     jobs: Mutex<StatusHandle>,
     started: DateTime<Utc>,
+    /// The job history the store remembers (survives reloads and restarts).
+    memory: Mutex<BTreeMap<String, crate::report::history::JobMemory>>,
+    /// The last `/metrics` figures that read every complaint and the calendar.
+    metrics_cache: crate::report::MetricsCache,
 }
 
 impl AgentState {
@@ -77,10 +81,49 @@ impl AgentState {
     }
 
     fn jobs(&self) -> Vec<JobStatus> {
-        self.jobs
+        let live = self
+            .jobs
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .snapshot()
+            .snapshot();
+        let memory = self.memory.lock().unwrap_or_else(|p| p.into_inner());
+        live.into_iter()
+            .map(|j| {
+                let m = memory.get(&j.name);
+                crate::report::history::merge(j, m)
+            })
+            .collect()
+    }
+
+    /// Records a finished run in the store's job history.
+    async fn remember(&self, job: &str, started: DateTime<Utc>, result: &JobResult) {
+        let run = crate::schedule::RunRecord {
+            scheduled_for: started,
+            started,
+            finished: Utc::now(),
+            outcome: match result {
+                Ok(summary) => JobOutcome::Ok {
+                    summary: summary.clone(),
+                },
+                Err(error) => JobOutcome::Failed {
+                    error: error.clone(),
+                },
+            },
+        };
+        let name = job.to_string();
+        match self
+            .store
+            .run(move |s| crate::report::history::remember(s, &name, run))
+            .await
+        {
+            Ok(m) => {
+                self.memory
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(job.to_string(), m);
+            }
+            Err(e) => tracing::warn!(error = %e, job, "Cannot record the job's run in the store."),
+        }
     }
 
     fn count_error(&self, kind: &str, n: u64) {
@@ -133,6 +176,11 @@ fn job_ctx(cfg: &Config) -> Result<JobCtx, String> {
             .map(|e| e.to_string())
             .collect::<Vec<_>>()
             .join("\n"));
+    }
+    if let Some(f) = &cfg.upstream.token_file
+        && crate::upstream::token::world_readable(f)
+    {
+        return Err(crate::upstream::token::world_readable_refusal(f));
     }
     let token = cfg.upstream.load_token()?;
     let client = Client::new(&cfg.upstream, token).map_err(|e| format!("{e}; {}", e.guidance()))?;
@@ -242,11 +290,14 @@ fn build_scheduler(state: &Arc<AgentState>, jc: Arc<JobCtx>) -> Scheduler {
             let state = state.clone();
             let jc = jc.clone();
             async move {
-                match name {
+                let started = Utc::now();
+                let result = match name {
                     "push" => push_job(&state, &jc.cfg, &jc.client).await,
                     "reconcile" => pull_job(&state, &jc.cfg, &jc.client, Mode::Reconcile).await,
                     _ => pull_job(&state, &jc.cfg, &jc.client, Mode::Pull).await,
-                }
+                };
+                state.remember(name, started, &result).await;
+                result
             }
         }));
     }
@@ -398,6 +449,7 @@ pub fn metrics_snapshot(
     errors: BTreeMap<String, u64>,
     jobs: &[JobStatus],
     now: DateTime<Utc>,
+    cache: &crate::report::MetricsCache,
 ) -> Result<MetricsSnapshot, crate::store::StoreError> {
     let mut m = MetricsSnapshot {
         pulled_total: s.complaint_count() as u64,
@@ -425,16 +477,36 @@ pub fn metrics_snapshot(
     }
     for j in jobs {
         m.job_last_success.insert(j.name.clone(), j.last_success);
-    }
-    let (cal, _) = super::report::load_calendar(&cfg.mappings.dir);
-    let names = crate::mapping::embedded();
-    for r in super::report::rows(s, &names, &cal, now)? {
-        if r.clocks.is_overdue() {
-            *m.overdue_by_opd.entry(r.opd).or_default() += 1;
+        if let Some(r) = &j.last_run {
+            let ms = (r.finished - r.started).num_milliseconds().max(0) as u64;
+            m.job_last_duration_ms.insert(j.name.clone(), ms);
         }
     }
-    m.calendar_covers_current_year = cal.covers(chrono::Datelike::year(&cal.local_date(now)));
+    m.build_version = Some(env!("CARGO_PKG_VERSION").to_string());
+    let figures = cache.get_or(crate::report::metrics::CLOCK_FIGURES_TTL, || {
+        clock_figures(s, cfg, now)
+    })?;
+    m.overdue_by_opd = figures.overdue_by_opd;
+    m.calendar_covers_current_year = figures.calendar_covers_current_year;
     Ok(m)
+}
+
+/// The figures of `/metrics` that read every complaint and the calendar file.
+fn clock_figures(
+    s: &Store,
+    cfg: &Config,
+    now: DateTime<Utc>,
+) -> Result<crate::report::metrics::ClockFigures, crate::store::StoreError> {
+    let (cal, _) = super::report::load_calendar(&cfg.mappings.dir);
+    let names = crate::mapping::embedded();
+    let mut f = crate::report::metrics::ClockFigures::default();
+    for r in super::report::rows(s, &names, &cal, now)? {
+        if r.clocks.is_overdue() {
+            *f.overdue_by_opd.entry(r.opd).or_default() += 1;
+        }
+    }
+    f.calendar_covers_current_year = cal.covers(chrono::Datelike::year(&cal.local_date(now)));
+    Ok(f)
 }
 
 async fn metrics(State(state): State<Arc<AgentState>>) -> impl IntoResponse {
@@ -448,7 +520,7 @@ async fn metrics(State(state): State<Arc<AgentState>>) -> impl IntoResponse {
     let st = state.clone();
     let r = state
         .store
-        .run(move |s| metrics_snapshot(s, &st.cfg(), errors, &jobs, Utc::now()))
+        .run(move |s| metrics_snapshot(s, &st.cfg(), errors, &jobs, Utc::now(), &st.metrics_cache))
         .await;
     match r {
         Ok(m) => (
@@ -485,12 +557,9 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
         .listen
         .clone()
         .unwrap_or_else(|| cfg.server.listen.clone());
-    let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| {
-        CliError::new(
-            EXIT_CONFIG,
-            format!("cannot listen on {listen}: {e}; change [server] listen or pass --listen"),
-        )
-    })?;
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .map_err(|e| super::listen_error(&listen, &e))?;
     let addr = listener
         .local_addr()
         .map_err(|e| CliError::new(EXIT_CONFIG, format!("cannot listen on {listen}: {e}")))?;
@@ -508,6 +577,12 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
         counters: Mutex::new(Counters::default()),
         jobs: Mutex::new(StatusHandle::default()),
         started: Utc::now(),
+        memory: Mutex::new(
+            store
+                .run(|s| crate::report::history::recall(s, &["pull", "push", "reconcile"]))
+                .await?,
+        ),
+        metrics_cache: crate::report::MetricsCache::default(),
     });
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut server_stop = stop_rx.clone();
@@ -528,9 +603,15 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
         state.cfg().server.max_body_bytes,
     );
     let app = crate::server::router_with(api, health_router(state.clone()));
-    let server = tokio::spawn(crate::server::serve_router(listener, app, async move {
-        let _ = server_stop.changed().await;
-    }));
+    let limits = crate::server::ServeLimits::from_config(&state.cfg().server);
+    let server = tokio::spawn(crate::server::serve_limited(
+        listener,
+        app,
+        limits,
+        async move {
+            let _ = server_stop.changed().await;
+        },
+    ));
     let mut jc = Arc::new(jc);
     let mut sched = build_scheduler(&state, jc.clone());
     *state.jobs.lock().unwrap_or_else(|p| p.into_inner()) = sched.status();
@@ -605,7 +686,10 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> Result<i32, CliError> {
                 *state.jobs.lock().unwrap_or_else(|p| p.into_inner()) = sched.status();
                 if reloaded {
                     tracing::info!(
-                        schedule = ?jc.cfg.schedule,
+                        zone = %jc.cfg.schedule.zone,
+                        pull = jc.cfg.schedule.pull.as_deref(),
+                        push = jc.cfg.schedule.push.as_deref(),
+                        reconcile = jc.cfg.schedule.reconcile.as_deref(),
                         "Configuration re-read (SIGHUP); scheduler rebuilt."
                     );
                 }

@@ -30,18 +30,16 @@ pub async fn run(ctx: &Ctx, args: ServeArgs) -> Result<i32, CliError> {
     })?;
     let opds = OpdDirectory::from_mappings(&mappings, today_wib());
     let listen = args.listen.unwrap_or(cfg.server.listen.clone());
-    let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| {
-        CliError::new(
-            EXIT_CONFIG,
-            format!("cannot listen on {listen}: {e}; choose a free address in [server] listen or with --listen"),
-        )
-    })?;
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .map_err(|e| super::listen_error(&listen, &e))?;
     let addr = listener
         .local_addr()
         .map_err(|e| CliError::new(EXIT_CONFIG, e.to_string()))?;
     eprintln!("Serving the API on http://{addr}/api/v1 (Ctrl-C to stop).");
     let state = AppState::new(store, opds, cfg.server.max_body_bytes);
-    server::serve(listener, state, shutdown_signal())
+    let limits = server::ServeLimits::from_config(&cfg.server);
+    server::serve_limited(listener, server::router(state), limits, shutdown_signal())
         .await
         .map_err(|e| CliError::new(super::EXIT_STORE, format!("the API server failed: {e}")))?;
     eprintln!("API stopped.");

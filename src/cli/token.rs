@@ -31,7 +31,10 @@ pub async fn run(ctx: &Ctx, cmd: TokenCmd) -> Result<i32, CliError> {
     let store = ctx.open_store(&cfg).await?;
     match cmd {
         TokenCmd::Create { role, name } => {
-            let role = Role::parse(&role).map_err(|e| CliError::new(EXIT_CONFIG, e))?;
+            let mappings = super::push::load_mappings(&cfg, &store).await?;
+            let codes: Vec<&str> = mappings.opds().iter().map(|o| o.code.as_str()).collect();
+            let role = Role::parse_for_new_token(&role, &codes)
+                .map_err(|e| CliError::new(EXIT_CONFIG, e.to_string()))?;
             let name = name.trim().to_string();
             if name.is_empty() {
                 return Err(CliError::new(
@@ -48,7 +51,14 @@ pub async fn run(ctx: &Ctx, cmd: TokenCmd) -> Result<i32, CliError> {
                 hash: hash_token(&secret),
                 created: chrono::Utc::now(),
             };
-            store.run(move |s| s.create_token(&token)).await?;
+            store
+                .run(move |s| s.create_token(&token))
+                .await
+                .map_err(|e| match e {
+                    // A duplicate name is the caller's input, not a store fault.
+                    crate::store::StoreError::Refused(m) => CliError::new(EXIT_CONFIG, m),
+                    other => CliError::from(other),
+                })?;
             if ctx.json {
                 ctx.print_json(&serde_json::json!({
                     "name": name, "role": role.to_string(), "token": secret

@@ -64,7 +64,7 @@ pub fn read_sources(dir: &Path) -> Result<Vec<SourceFile>, Vec<Diagnostic>> {
     }
     let mut out = Vec::new();
     for p in paths {
-        match std::fs::read(&p) {
+        match crate::limits::read_capped(&p, crate::limits::MAX_MAPPING_FILE_BYTES) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => out.push(SourceFile { path: p, text }),
                 Err(_) => errors.push(Diagnostic::error(

@@ -243,30 +243,54 @@ pub async fn pull(
         if opts.mode == Mode::Reconcile {
             seen.extend(page.items.iter().map(|i| i.complaint.tracking_id));
         }
-        let set_aside: Vec<NewQuarantine> = page
-            .set_aside
-            .iter()
-            .map(|a| NewQuarantine {
+        // An unreadable item whose tracking id is known is read alone with getlaporan
+        // now, instead of waiting for the nightly reconcile.
+        let mut items = page.items;
+        let mut set_aside: Vec<NewQuarantine> = Vec::new();
+        for a in page.set_aside {
+            if let Some(id) = a.tracking_id
+                && let Ok(fresh) = fetch(opts, &mut budget, || client.get_laporan(id)).await
+            {
+                info!(
+                    tracking_id = id,
+                    "Read a set-aside complaint alone (getlaporan)."
+                );
+                report.pulled += 1;
+                items.push(fresh);
+                continue;
+            }
+            warn!(
+                tracking_id = a.tracking_id,
+                reason = %a.reason,
+                "Set aside a complaint."
+            );
+            set_aside.push(NewQuarantine {
                 tracking_id: a.tracking_id,
-                reason: a.reason.clone(),
-                raw: a.raw.clone().into_bytes(),
-            })
-            .collect();
-        report.set_aside += set_aside.len() as u64;
-        for a in &page.set_aside {
-            warn!(tracking_id = ?a.tracking_id, reason = %a.reason, "Set aside a complaint.");
+                reason: a.reason,
+                raw: a.raw.into_bytes(),
+            });
         }
+        report.set_aside += set_aside.len() as u64;
+        let read_ids: Vec<TrackingId> = items.iter().map(|i| i.complaint.tracking_id).collect();
         let counts = commit_items(
             store,
             router.clone(),
             opts,
-            page.items,
+            items,
             set_aside,
             cursor.filter(|c| Some(*c) != committed),
             run_id,
         )
         .await?;
         committed = cursor;
+        // Complaints set aside earlier and read fine now are no longer set aside.
+        let healed = store.run(move |s| s.heal_quarantine(&read_ids)).await?;
+        if healed > 0 {
+            info!(
+                healed,
+                "Cleared set-aside items whose complaint was read fine."
+            );
+        }
         report.new += counts.new;
         report.changed += counts.changed;
         report.unchanged += counts.unchanged;
@@ -307,6 +331,19 @@ pub async fn pull(
             &mut budget,
         )
         .await?;
+    }
+    // Every page from the cursor on was read: unreadable pages set aside earlier were
+    // read fine this time. A complete reconcile with nothing set aside read every
+    // complaint fine, so items whose tracking id was unreadable are cleared too.
+    if complete && report.outcome.is_none() {
+        let before = report.started.unwrap_or_else(Utc::now);
+        let all = opts.mode == Mode::Reconcile && report.set_aside == 0;
+        let healed = store
+            .run(move |s| s.heal_unreadable_pages(before, all))
+            .await?;
+        if healed > 0 {
+            info!(healed, "Cleared set-aside pages that were read fine.");
+        }
     }
     if report.outcome.is_none() {
         report.outcome = Some(if report.set_aside > 0 || !report.problems.is_empty() {
@@ -379,7 +416,7 @@ async fn end_with(
             ));
             let item = NewQuarantine {
                 tracking_id: None,
-                reason: format!("unreadable page: {reason}"),
+                reason: format!("{}: {reason}", crate::store::UNREADABLE_PAGE),
                 raw,
             };
             store
@@ -406,9 +443,22 @@ where
         match err.action() {
             Action::StopAndAlert => return Err(Stop::Token(err)),
             Action::HoldForPerson => return Err(Stop::Unavailable(err)),
+            // The same page at the same size is as large again: no retry, the hint says
+            // to lower page_size.
+            Action::RetryLater { .. } if matches!(err, UpstreamError::TooLarge { .. }) => {
+                return Err(Stop::Unavailable(err));
+            }
             Action::RetryLater { after } => {
                 if let UpstreamError::Malformed { reason, raw } = err {
-                    return Err(Stop::Unreadable { reason, raw });
+                    // Truncated or garbled in transit: read it again (bounded) before
+                    // setting it aside.
+                    attempt += 1;
+                    if attempt >= opts.max_attempts {
+                        return Err(Stop::Unreadable { reason, raw });
+                    }
+                    warn!(%reason, attempt, "An answer could not be read; asking again.");
+                    tokio::time::sleep(opts.backoff * 2u32.saturating_pow(attempt - 1)).await;
+                    continue;
                 }
                 if let Some(after) = after {
                     // Rate limits and maintenance: wait as told, within the budget.
@@ -642,6 +692,12 @@ fn apply_change(
 
 /// A status after which the complaint leaves (or has left) the instansi's stream: the
 /// stream shows that final update, then no more.
+/// Whether a left reason says the platform refused the complaint (moved to another
+/// instansi or deleted), rather than a status that may still change.
+fn moved_away(reason: Option<&String>) -> bool {
+    reason.is_some_and(|r| r == ErrorCode::Forbidden.as_str() || r == ErrorCode::NotFound.as_str())
+}
+
 fn leaving(status: Status) -> Option<String> {
     matches!(status, Status::BukanWewenang | Status::Arsip)
         .then(|| status.default_label().to_string())
@@ -663,7 +719,12 @@ async fn check_left(
         .run(move |s| {
             let mut ids = Vec::new();
             s.for_each_complaint(|c| {
-                if c.in_stream && !seen.contains(&c.tracking_id()) {
+                // Also Bukan Wewenang/Arsip complaints not yet known to have moved away:
+                // they may stay or vanish from the stream, and only getlaporan's
+                // FORBIDDEN says they went to another instansi (contract, setstatus).
+                let parked = matches!(c.complaint.status, Status::BukanWewenang | Status::Arsip)
+                    && !moved_away(c.left_reason.as_ref());
+                if (c.in_stream || parked) && !seen.contains(&c.tracking_id()) {
                     ids.push(c.tracking_id());
                 }
                 true
@@ -721,16 +782,16 @@ async fn check_left(
                 continue;
             }
         };
-        if reason.is_some() {
-            report.left_stream += 1;
-        } else {
-            report.changed += 1;
+        let was_read = fresh.is_some();
+        if was_read {
+            report.pulled += 1;
         }
-        store
+        let (changed, left) = store
             .run(move |s| {
                 let Some(old) = s.get_complaint(id)? else {
-                    return Ok(());
+                    return Ok((false, false));
                 };
+                let old_hash = old.hash.clone();
                 let (mut rec, mut events) = match fresh {
                     Some(item) => {
                         let hash = content_hash(&item.complaint);
@@ -738,17 +799,34 @@ async fn check_left(
                     }
                     None => (old, Vec::new()),
                 };
-                if let Some(r) = reason.filter(|_| rec.in_stream) {
+                // A Bukan Wewenang/Arsip complaint already counted as left is gone for
+                // good once the platform refuses it (moved to another instansi).
+                if let Some(r) = reason.filter(|r| {
+                    rec.in_stream || (moved_away(Some(r)) && rec.left_reason.as_ref() != Some(r))
+                }) {
                     rec.in_stream = false;
                     rec.left_reason = Some(r.clone());
                     events.push(EventKind::LeftStream { reason: r });
                 }
+                let changed = rec.hash != old_hash;
+                let left = events
+                    .iter()
+                    .any(|e| matches!(e, EventKind::LeftStream { .. }));
                 s.commit_page(PageCommit {
                     upserts: vec![(rec, events)],
                     ..Default::default()
-                })
+                })?;
+                Ok::<_, StoreError>((changed, left))
             })
             .await?;
+        report.left_stream += u64::from(left);
+        if was_read {
+            if changed {
+                report.changed += 1;
+            } else {
+                report.unchanged += 1;
+            }
+        }
     }
     Ok(())
 }

@@ -359,9 +359,10 @@ impl SubmitForm {
     /// Reads a form from a `.toml` or `.json` file (chosen by extension; other names are
     /// tried as TOML).
     pub fn read(path: &Path) -> Result<SubmitForm, InputError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            InputError::BadComplaint(format!("cannot read {}: {e}", path.display()))
-        })?;
+        let text = crate::limits::read_to_string_capped(path, crate::limits::MAX_INPUT_FILE_BYTES)
+            .map_err(|e| {
+                InputError::BadComplaint(format!("cannot read {}: {e}", path.display()))
+            })?;
         let is_json = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
@@ -400,6 +401,7 @@ impl SubmitForm {
         if title.is_empty() {
             return Err(bad("judul (the title) is empty: write a short title".into()));
         }
+        check_chars("title (judul)", title).map_err(bad)?;
         let n = title.chars().count();
         if n > MAX_TITLE_CHARS {
             return Err(bad(format!(
@@ -459,6 +461,14 @@ impl SubmitForm {
                 ));
             }
             (Some(p), false) => {
+                for (what, v) in [
+                    ("pelapor.namadepan", &p.namadepan),
+                    ("pelapor.namabelakang", &p.namabelakang),
+                    ("pelapor.email", &p.email),
+                    ("pelapor.telpon", &p.telpon),
+                ] {
+                    check_chars(what, v).map_err(bad)?;
+                }
                 if p.namadepan.trim().is_empty() {
                     return Err(bad("pelapor.namadepan is empty".into()));
                 }
@@ -486,6 +496,28 @@ impl SubmitForm {
             lokasi_kode: self.lokasi.clone(),
             kanal: Some(self.kanal.clone().unwrap_or_else(|| "integrasi".into())),
         })
+    }
+}
+
+/// Refuses characters the platform's XML cannot carry: control characters other than
+/// tab, line feed and carriage return (NUL, escape, form feed, ...), and the
+/// non-characters U+FFFE and U+FFFF. The message names the first one and where it is.
+pub fn check_chars(what: &str, text: &str) -> Result<(), String> {
+    let carried = |c: char| {
+        matches!(c, '\t' | '\n' | '\r')
+            || (' '..='~').contains(&c)
+            || ('\u{A0}'..='\u{D7FF}').contains(&c)
+            || ('\u{E000}'..='\u{FFFD}').contains(&c)
+            || c >= '\u{10000}'
+    };
+    let bad = text.chars().enumerate().find(|(_, c)| !carried(*c));
+    match bad {
+        None => Ok(()),
+        Some((i, c)) => Err(format!(
+            "the {what} contains the control character U+{:04X} at character {} that the platform cannot carry: remove it (text copied from another program or a binary file can bring these in)",
+            c as u32,
+            i + 1
+        )),
     }
 }
 

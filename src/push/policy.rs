@@ -235,7 +235,7 @@ pub fn check_text(what: &str, text: &str) -> Result<(), String> {
             "the {what} has {total} characters; the platform accepts at most {MAX_TEXT_CHARS}: shorten it"
         ));
     }
-    Ok(())
+    crate::push::input::check_chars(what, text)
 }
 
 /// Checks that a status change fits the complaint's current status.

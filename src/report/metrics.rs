@@ -32,6 +32,55 @@ pub struct MetricsSnapshot {
     pub overdue_by_opd: BTreeMap<String, u64>,
     /// Whether calendar.toml covers the current year.
     pub calendar_covers_current_year: bool,
+    /// The running version (`sp4n_build_info`; not rendered when `None`).
+    pub build_version: Option<String>,
+    /// Per job name, how long its last run took, in milliseconds.
+    pub job_last_duration_ms: BTreeMap<String, u64>,
+}
+
+/// The figures of `/metrics` that read every complaint and the calendar file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClockFigures {
+    pub overdue_by_opd: BTreeMap<String, u64>,
+    pub calendar_covers_current_year: bool,
+}
+
+/// How long [`ClockFigures`] are reused before `/metrics` computes them again: overdue
+/// counts move by the working day, not by the scrape.
+pub const CLOCK_FIGURES_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The last [`ClockFigures`] and when they were computed, so that a scrape every few
+/// seconds does not decode every complaint and re-read the calendar each time.
+#[derive(Debug, Default)]
+pub struct MetricsCache {
+    last: std::sync::Mutex<Option<(std::time::Instant, ClockFigures)>>,
+    computed: std::sync::atomic::AtomicU64,
+}
+
+impl MetricsCache {
+    /// The cached figures when younger than `ttl`, else `compute()`'s (then cached).
+    pub fn get_or<E>(
+        &self,
+        ttl: std::time::Duration,
+        compute: impl FnOnce() -> Result<ClockFigures, E>,
+    ) -> Result<ClockFigures, E> {
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((at, f)) = last.as_ref()
+            && at.elapsed() < ttl
+        {
+            return Ok(f.clone());
+        }
+        let f = compute()?;
+        self.computed
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        *last = Some((std::time::Instant::now(), f.clone()));
+        Ok(f)
+    }
+
+    /// How many times the figures were computed (the rest of the scrapes reused them).
+    pub fn computed(&self) -> u64 {
+        self.computed.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 fn label_value(s: &str) -> String {
@@ -162,6 +211,32 @@ pub fn render_prometheus(m: &MetricsSnapshot) -> String {
         "sp4n_calendar_covers_current_year {}",
         u8::from(m.calendar_covers_current_year)
     );
+    if !m.job_last_duration_ms.is_empty() {
+        family(
+            &mut out,
+            "sp4n_job_last_duration_seconds",
+            "gauge",
+            "How long each job's last run took.",
+        );
+        for (job, ms) in m.job_last_duration_ms.iter().take(MAX_LABEL_VALUES) {
+            let _ = writeln!(
+                out,
+                "sp4n_job_last_duration_seconds{{job=\"{}\"}} {}.{:03}",
+                label_value(job),
+                ms / 1000,
+                ms % 1000
+            );
+        }
+    }
+    if let Some(v) = &m.build_version {
+        family(
+            &mut out,
+            "sp4n_build_info",
+            "gauge",
+            "The running sp4n version (always 1).",
+        );
+        let _ = writeln!(out, "sp4n_build_info{{version=\"{}\"}} 1", label_value(v));
+    }
     out
 }
 

@@ -16,12 +16,13 @@
 //! English.
 
 pub mod csv;
+pub mod history;
 pub mod metrics;
 pub mod status;
 mod table;
 
 pub use csv::CsvStyle;
-pub use metrics::MetricsSnapshot;
+pub use metrics::{MetricsCache, MetricsSnapshot};
 pub use status::StatusSnapshot;
 
 use crate::model::{Status, TrackingId, format_wib_short};

@@ -209,7 +209,7 @@ impl Job {
 }
 
 /// How a run ended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum JobOutcome {
     Ok {
@@ -223,7 +223,7 @@ pub enum JobOutcome {
 }
 
 /// One run of a job.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct RunRecord {
     /// The fire time this run answered (earlier than `started` when it waited its turn or
     /// the fire was missed).

@@ -35,6 +35,26 @@ impl Role {
         }
     }
 
+    /// Parses the role of a new token: an `opd:CODE` must name one of `codes` (the OPDs
+    /// of mappings/opd.toml); a code written in another case is normalised to the listed
+    /// one, since authorization compares codes exactly.
+    pub fn parse_for_new_token(s: &str, codes: &[&str]) -> Result<Role, RoleError> {
+        let role = Role::parse(s).map_err(|_| RoleError::Unknown(s.trim().to_string()))?;
+        let Role::Opd(code) = role else {
+            return Ok(role);
+        };
+        if let Some(known) = codes.iter().find(|c| **c == code) {
+            return Ok(Role::Opd(known.to_string()));
+        }
+        if let Some(known) = codes.iter().find(|c| c.eq_ignore_ascii_case(&code)) {
+            return Ok(Role::Opd(known.to_string()));
+        }
+        Err(RoleError::UnknownOpd {
+            code,
+            known: codes.join(", "),
+        })
+    }
+
     /// May this role read the complaint routed to `routed_opd` at all?
     pub fn can_read(&self, routed_opd: Option<&str>) -> bool {
         match self {
@@ -85,6 +105,19 @@ impl TryFrom<String> for Role {
     }
 }
 
+/// Why a role for a new token is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RoleError {
+    #[error(
+        "unknown role '{0}': use admin, viewer, or opd:CODE with an OPD code from mappings/opd.toml"
+    )]
+    Unknown(String),
+    #[error(
+        "OPD '{code}' is not in mappings/opd.toml, so a token for it would see nothing: use one of {known}"
+    )]
+    UnknownOpd { code: String, known: String },
+}
+
 /// Prefix that makes API tokens recognisable in a secret scanner.
 pub const TOKEN_PREFIX: &str = "sp4n_";
 
@@ -120,6 +153,27 @@ mod tests {
         assert!(!Role::Viewer.can_read_private(Some("DINKES")));
         assert!(!Role::Viewer.can_write(Some("DINKES")));
         assert!(Role::Admin.can_write(None));
+    }
+
+    #[test]
+    fn new_token_roles_name_known_opds() {
+        let codes = ["DINKES", "DPUPKP"];
+        assert_eq!(
+            Role::parse_for_new_token("opd:dinkes", &codes).unwrap(),
+            Role::Opd("DINKES".into())
+        );
+        assert!(matches!(
+            Role::parse_for_new_token("opd:NOPE", &codes),
+            Err(RoleError::UnknownOpd { .. })
+        ));
+        assert_eq!(
+            Role::parse_for_new_token("viewer", &codes).unwrap(),
+            Role::Viewer
+        );
+        assert!(matches!(
+            Role::parse_for_new_token("root", &codes),
+            Err(RoleError::Unknown(_))
+        ));
     }
 
     #[test]

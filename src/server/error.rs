@@ -50,6 +50,26 @@ impl ApiError {
                 "payload_too_large",
                 "the request body is larger than the server accepts ([server] max_body_bytes): send a shorter text",
             ),
+            StatusCode::URI_TOO_LONG => Self::new(
+                status,
+                "uri_too_long",
+                "the request's address (path and query) is too long: shorten the query",
+            ),
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => Self::new(
+                status,
+                "headers_too_large",
+                "the request's headers are too large or too many: send only the headers the API needs (Authorization, Content-Type)",
+            ),
+            StatusCode::REQUEST_TIMEOUT => Self::new(
+                status,
+                "request_timeout",
+                "the request took too long to arrive or to answer ([server] request_timeout_seconds): send it again in one go",
+            ),
+            StatusCode::BAD_REQUEST => Self::new(
+                status,
+                "invalid_request",
+                "the request is not well-formed HTTP: check the client, or use curl as in docs/api.md",
+            ),
             StatusCode::METHOD_NOT_ALLOWED => Self::new(
                 status,
                 "method_not_allowed",

@@ -217,6 +217,24 @@ struct Page<T> {
     total: usize,
 }
 
+/// The page and page size asked for: `page` from 1, `per_page` 1 to [`MAX_PER_PAGE`]
+/// (refused outside, as docs/api.md says, rather than silently clamped).
+fn paging(page: Option<usize>, per_page: Option<usize>) -> ApiResult<(usize, usize)> {
+    let page = page.unwrap_or(1);
+    if page == 0 {
+        return Err(ApiError::bad_request(
+            "page starts at 1: ask for page=1 or later",
+        ));
+    }
+    let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
+    if !(1..=MAX_PER_PAGE).contains(&per_page) {
+        return Err(ApiError::bad_request(format!(
+            "per_page={per_page} is out of range: ask for 1 to {MAX_PER_PAGE} items per page and follow `page` for more"
+        )));
+    }
+    Ok((page, per_page))
+}
+
 fn query<T>(q: Result<Query<T>, axum::extract::rejection::QueryRejection>) -> ApiResult<T> {
     q.map(|Query(v)| v).map_err(|e| {
         ApiError::bad_request(format!(
@@ -241,11 +259,7 @@ async fn list_complaints(
             ))
         })?),
     };
-    let page = q.page.unwrap_or(1).max(1);
-    let per_page = q
-        .per_page
-        .unwrap_or(DEFAULT_PER_PAGE)
-        .clamp(1, MAX_PER_PAGE);
+    let (page, per_page) = paging(q.page, q.per_page)?;
     let opd = q.opd.filter(|o| !o.trim().is_empty());
     let all = state.inner.list.get(&state).await?;
     let matches = |s: &&ComplaintSummary| {
@@ -330,7 +344,10 @@ impl OutboxView {
                 upstream_status,
             } => (Some(reason.clone()), upstream_status.clone(), None),
             OutboxState::Done { transaksi_id, .. } => (None, None, Some(transaksi_id.clone())),
-            OutboxState::Discarded { reason, .. } => (Some(reason.clone()), None, None),
+            // A person's free text (it can carry a name or a phone): private, like `text`.
+            OutboxState::Discarded { reason, .. } => {
+                (with_text.then(|| reason.clone()), None, None)
+            }
             OutboxState::Pending => (None, None, None),
         };
         OutboxView {
@@ -381,6 +398,19 @@ async fn readable(state: &AppState, caller: &Caller, id: TrackingId) -> ApiResul
     }
 }
 
+/// A history event without the free text a person wrote (a discard reason, a triage
+/// note: they can carry a reporter's name or phone), for roles without private access.
+fn redact_event(mut e: crate::store::Event) -> crate::store::Event {
+    use crate::store::EventKind;
+    const HIDDEN: &str = "(disembunyikan)";
+    match &mut e.kind {
+        EventKind::OutboxDiscarded { reason, .. } => *reason = HIDDEN.into(),
+        EventKind::TriageAssigned { note, .. } => *note = HIDDEN.into(),
+        _ => {}
+    }
+    e
+}
+
 async fn show_complaint(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -414,7 +444,11 @@ async fn show_complaint(
         last_seen: sc.last_seen,
         disposed_at: sc.disposed_at,
         redacted: !private,
-        history,
+        history: if private {
+            history
+        } else {
+            history.into_iter().map(redact_event).collect()
+        },
         outbox: entries.iter().map(|e| OutboxView::of(e, private)).collect(),
     })
     .into_response())

@@ -12,9 +12,11 @@ pub mod actions;
 pub mod auth;
 mod error;
 mod handlers;
+mod listen;
 
 pub use actions::OpdDirectory;
 pub use error::ApiError;
+pub use listen::{ServeLimits, serve_limited};
 
 use crate::store::Store;
 use auth::Role;
@@ -110,31 +112,14 @@ pub fn router_with(state: AppState, extra: Router) -> Router {
         .layer(middleware::from_fn(log_request))
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then lets open requests finish
-/// for at most [`SHUTDOWN_GRACE`].
+/// Serves `app` on `listener` with the default [`ServeLimits`] until `shutdown`
+/// completes, then lets open requests finish for at most [`SHUTDOWN_GRACE`].
 pub async fn serve_router(
     listener: tokio::net::TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = tx.send(());
-    });
-    let grace = async move {
-        if rx.await.is_err() {
-            std::future::pending::<()>().await;
-        }
-        tokio::time::sleep(SHUTDOWN_GRACE).await;
-    };
-    tokio::select! {
-        r = server => r,
-        _ = grace => {
-            tracing::warn!(grace_s = SHUTDOWN_GRACE.as_secs(), "Closed the API with requests still open.");
-            Ok(())
-        }
-    }
+    listen::serve_limited(listener, app, ServeLimits::default(), shutdown).await
 }
 
 /// Serves the API of `state` on `listener` until `shutdown` completes (bounded grace).

@@ -889,6 +889,20 @@ impl World {
         Page { items, next, peek }
     }
 
+    /// The national admin moves a complaint to another instansi: it leaves the stream
+    /// and `getlaporan` answers `FORBIDDEN` (the contract's note under setstatus).
+    pub fn move_to_other_instansi(&mut self, id: TrackingId) -> bool {
+        let Some(e) = self.entries.remove(&id) else {
+            return false;
+        };
+        self.index.remove(&(e.complaint.diperbarui, id));
+        if let Some(d) = e.autoclose_due {
+            self.autoclose.remove(&(d, id));
+        }
+        self.foreign.insert(id);
+        true
+    }
+
     /// `getlaporan`: one complaint, if it is (still) addressed to the instansi.
     pub fn laporan(&self, id: TrackingId) -> Result<Complaint, Refusal> {
         self.addressed(id).map(|e| e.complaint.clone())

@@ -158,7 +158,7 @@ impl Calendar {
     /// Reads and checks a calendar file. `Ok` carries the calendar and its warnings;
     /// `Err` carries every diagnostic (at least one error) and no calendar.
     pub fn load(path: &Path) -> Result<(Calendar, Vec<Diagnostic>), Vec<Diagnostic>> {
-        match std::fs::read_to_string(path) {
+        match crate::limits::read_to_string_capped(path, crate::limits::MAX_MAPPING_FILE_BYTES) {
             Ok(text) => Calendar::parse(path, &text),
             Err(e) => Err(vec![Diagnostic::error(
                 path,
@@ -378,7 +378,11 @@ impl Calendar {
         match Calendar::load(path) {
             Err(diags) => diags,
             Ok((cal, mut warnings)) => {
-                let text = std::fs::read_to_string(path).unwrap_or_default();
+                let text = crate::limits::read_to_string_capped(
+                    path,
+                    crate::limits::MAX_MAPPING_FILE_BYTES,
+                )
+                .unwrap_or_default();
                 warnings.extend(cal.coverage_warnings(path, &text, cal.missing_years_near(now)));
                 warnings
             }

@@ -91,7 +91,8 @@ impl std::fmt::Debug for Store {
 #[derive(Clone, Debug, Default)]
 pub struct ComplaintFilter {
     pub status: Option<crate::model::Status>,
-    /// Topic id (matches the topic or, for a parent, its sub-topics by id prefix).
+    /// Topic id: the topic and its sub-topics in [`Store::list_complaints`]; the topic
+    /// alone in [`ComplaintFilter::matches`].
     pub topic: Option<String>,
     /// Kapanewon code `34.01.xx`.
     pub kapanewon: Option<String>,
@@ -126,6 +127,28 @@ impl ComplaintFilter {
         true
     }
 }
+
+/// `id` and the ids of every topic under it.
+fn topic_and_subtopics(
+    tree: &[crate::model::Topic],
+    id: &str,
+) -> std::collections::HashSet<String> {
+    let mut ids = std::collections::HashSet::from([id.to_string()]);
+    loop {
+        let before = ids.len();
+        for t in tree {
+            if ids.contains(&t.parent) && t.parent != "0" {
+                ids.insert(t.id.clone());
+            }
+        }
+        if ids.len() == before {
+            return ids;
+        }
+    }
+}
+
+/// How the reason of a set-aside page starts (see the pull's `end_with`).
+pub const UNREADABLE_PAGE: &str = "unreadable page";
 
 fn id_key(id: u64) -> [u8; 8] {
     id.to_be_bytes()
@@ -378,9 +401,31 @@ impl Store {
         &self,
         filter: &ComplaintFilter,
     ) -> Result<Vec<StoredComplaint>, StoreError> {
+        // A topic includes its sub-topics, at any depth, in the platform's tree (the
+        // example tree before the first fetch).
+        let topics = match &filter.topic {
+            Some(t) => {
+                let tree = match crate::mapping::vocabulary::stored(self)? {
+                    Some(v) => v.topics,
+                    None => crate::mapping::world::modelled_topics(),
+                };
+                Some(topic_and_subtopics(&tree, t.trim()))
+            }
+            None => None,
+        };
+        let rest = ComplaintFilter {
+            topic: None,
+            ..filter.clone()
+        };
         let mut out = Vec::new();
         self.for_each_complaint(|s| {
-            if filter.matches(&s) {
+            let topic_ok = topics.as_ref().is_none_or(|ids| {
+                s.complaint
+                    .topik
+                    .as_ref()
+                    .is_some_and(|tp| ids.contains(&tp.id))
+            });
+            if topic_ok && rest.matches(&s) {
                 out.push(s);
             }
             true
@@ -821,6 +866,73 @@ impl Store {
             out.push(self.decode("quarantine item", &v)?);
         }
         Ok(out)
+    }
+
+    /// Removes the set-aside items matching `drop` (flushed when any was removed);
+    /// how many.
+    fn remove_quarantined(
+        &self,
+        drop: impl Fn(&QuarantineItem) -> bool,
+    ) -> Result<u64, StoreError> {
+        let mut n = 0;
+        for item in self.quarantined()? {
+            if drop(&item) {
+                self.inner
+                    .quarantine
+                    .remove(id_key(item.id))
+                    .map_err(|e| self.err(e))?;
+                n += 1;
+            }
+        }
+        if n > 0 {
+            self.flush()?;
+        }
+        Ok(n)
+    }
+
+    /// Clears the items set aside for complaints in `ids`, which were now read fine.
+    pub fn heal_quarantine(&self, ids: &[TrackingId]) -> Result<u64, StoreError> {
+        if ids.is_empty() || self.inner.quarantine.is_empty() {
+            return Ok(0);
+        }
+        let ids: std::collections::HashSet<TrackingId> = ids.iter().copied().collect();
+        self.remove_quarantined(|q| q.tracking_id.is_some_and(|t| ids.contains(&t)))
+    }
+
+    /// Clears unreadable pages set aside before `before`, after a run read every page
+    /// from the cursor on; with `every_item`, also items without a tracking id (a complete
+    /// reconcile read every complaint fine).
+    pub fn heal_unreadable_pages(
+        &self,
+        before: DateTime<Utc>,
+        every_item: bool,
+    ) -> Result<u64, StoreError> {
+        if self.inner.quarantine.is_empty() {
+            return Ok(0);
+        }
+        self.remove_quarantined(|q| {
+            q.at < before
+                && q.tracking_id.is_none()
+                && (every_item || q.reason.starts_with(UNREADABLE_PAGE))
+        })
+    }
+
+    /// Clears one set-aside item by a person's decision; the item, or `None` when no
+    /// item has that id.
+    pub fn clear_quarantined(&self, id: u64) -> Result<Option<QuarantineItem>, StoreError> {
+        let old = self
+            .inner
+            .quarantine
+            .remove(id_key(id))
+            .map_err(|e| self.err(e))?;
+        match old {
+            Some(v) => {
+                let item = self.decode("quarantine item", &v)?;
+                self.flush()?;
+                Ok(Some(item))
+            }
+            None => Ok(None),
+        }
     }
 
     // ---------------------------------------------------------------- run reports

@@ -157,6 +157,26 @@ pub struct Event {
     pub kind: EventKind,
 }
 
+#[cfg(test)]
+mod redact_tests {
+    use super::*;
+
+    #[test]
+    fn reporter_elements_are_hidden_even_in_a_cut_document() {
+        let xml = "<laporan><judul>Jalan</judul><pelapor anonim=\"0\"><namadepan>Sri</namadepan><email>sri@contoh.id</email></pelapor><isi>x</isi></laporan>";
+        let r = redact_reporter_xml(xml);
+        assert!(!r.contains("Sri") && !r.contains("sri@"), "{r}");
+        assert!(
+            r.contains("<judul>Jalan</judul>") && r.contains("<isi>x</isi>"),
+            "{r}"
+        );
+        let cut = "<laporan><pelapor><telpon>0812345";
+        assert!(!redact_reporter_xml(cut).contains("0812345"));
+        let loose = "<x><telpon>0812</telpon><telponrumah>1</telponrumah></x>";
+        assert!(!redact_reporter_xml(loose).contains("0812"));
+    }
+}
+
 /// An item set aside during a run: the raw bytes and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuarantineItem {
@@ -171,7 +191,80 @@ pub struct QuarantineItem {
     pub raw_is_hex: bool,
 }
 
+/// What stands in for reporter data in a redacted set-aside item.
+pub const REPORTER_HIDDEN: &str = "[disembunyikan: --reveal-reporter]";
+
+/// The XML elements that carry reporter identity.
+const REPORTER_ELEMENTS: [&str; 5] = ["pelapor", "namadepan", "namabelakang", "email", "telpon"];
+
+/// `xml` with the content of every reporter element replaced by [`REPORTER_HIDDEN`]
+/// (also in a truncated document: an element left open is hidden to the end).
+pub fn redact_reporter_xml(xml: &str) -> String {
+    let mut text = xml.to_string();
+    for name in REPORTER_ELEMENTS {
+        text = redact_element(&text, name);
+    }
+    text
+}
+
+fn redact_element(xml: &str, name: &str) -> String {
+    let open = format!("<{name}");
+    let close = format!("</{name}>");
+    let mut out = String::with_capacity(xml.len());
+    let mut rest = xml;
+    loop {
+        let found = rest.match_indices(&open).find(|(i, _)| {
+            rest[i + open.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c == '>' || c == '/' || c.is_whitespace())
+        });
+        let Some((start, _)) = found else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(&rest[..start]);
+        let Some(tag_len) = rest[start..].find('>') else {
+            out.push_str(&open);
+            out.push_str(REPORTER_HIDDEN);
+            return out;
+        };
+        let tag_end = start + tag_len + 1;
+        if rest[..tag_end].ends_with("/>") {
+            out.push_str(&open);
+            out.push_str("/>");
+            rest = &rest[tag_end..];
+            continue;
+        }
+        out.push_str(&open);
+        out.push('>');
+        out.push_str(REPORTER_HIDDEN);
+        match rest[tag_end..].find(&close) {
+            Some(i) => {
+                out.push_str(&close);
+                rest = &rest[tag_end + i + close.len()..];
+            }
+            None => return out,
+        }
+    }
+}
+
 impl QuarantineItem {
+    /// The item with reporter identity hidden in its raw bytes; bytes that are not
+    /// text are hidden whole.
+    pub fn redacted(&self) -> QuarantineItem {
+        let raw = if self.raw_is_hex {
+            REPORTER_HIDDEN.to_string()
+        } else {
+            redact_reporter_xml(&self.raw)
+        };
+        QuarantineItem {
+            raw,
+            raw_is_hex: false,
+            ..self.clone()
+        }
+    }
+
     /// The raw bytes as received.
     pub fn raw_bytes(&self) -> Vec<u8> {
         if self.raw_is_hex {

@@ -26,6 +26,8 @@ pub struct Client {
     labels: StatusLabels,
     max_response_bytes: usize,
     total_timeout: Duration,
+    connect_timeout: Duration,
+    read_timeout: Duration,
     page_size: u32,
 }
 
@@ -113,6 +115,8 @@ impl Client {
             labels: cfg.labels(),
             max_response_bytes: cfg.max_response_bytes,
             total_timeout: Duration::from_secs(cfg.total_timeout_seconds),
+            connect_timeout: Duration::from_secs(cfg.connect_timeout_seconds),
+            read_timeout: Duration::from_secs(cfg.read_timeout_seconds),
             page_size: cfg.page_size,
         })
     }
@@ -225,11 +229,19 @@ impl Client {
             Body::Xml(b) => req.header(CONTENT_TYPE, "text/xml; charset=UTF-8").body(b),
             Body::Form => req.form(&[("KEYTOKEN", self.token.expose())]),
         };
-        let mut resp = req.send().await.map_err(|e| self.transport_error(e))?;
+        let started = std::time::Instant::now();
+        let mut resp = req
+            .send()
+            .await
+            .map_err(|e| self.transport_error(e, started))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let mut bytes = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport_error(e))? {
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| self.transport_error(e, started))?
+        {
             if bytes.len() + chunk.len() > self.max_response_bytes {
                 return Err(UpstreamError::TooLarge {
                     limit: self.max_response_bytes,
@@ -241,18 +253,20 @@ impl Client {
         Ok((status, headers, bytes))
     }
 
-    fn transport_error(&self, e: reqwest::Error) -> UpstreamError {
+    fn transport_error(&self, e: reqwest::Error, started: std::time::Instant) -> UpstreamError {
         // reqwest's messages name the URL but never the body, so the token cannot appear.
         let msg = error_chain(&e);
         if e.is_timeout() {
-            UpstreamError::Timeout {
-                phase: if e.is_connect() {
-                    "connect"
-                } else {
-                    "waiting for the answer"
-                },
-                seconds: self.total_timeout.as_secs(),
-            }
+            // reqwest does not say which timeout fired: the connect one, the gap between
+            // two reads (read_timeout) or the whole request (total_timeout).
+            let (phase, seconds) = if e.is_connect() {
+                ("connect", self.connect_timeout.as_secs())
+            } else if started.elapsed() + Duration::from_millis(500) < self.total_timeout {
+                ("reading the answer", self.read_timeout.as_secs())
+            } else {
+                ("waiting for the answer", self.total_timeout.as_secs())
+            };
+            UpstreamError::Timeout { phase, seconds }
         } else if e.is_connect() {
             UpstreamError::Connect(msg)
         } else {

@@ -104,7 +104,7 @@ pub enum UpstreamError {
     )]
     Html { status: u16 },
     /// No answer in time.
-    #[error("no answer from the platform within {seconds} s ({phase})")]
+    #[error("no answer from the platform within {seconds} s ({phase}; [upstream] {})", timeout_setting(.phase))]
     Timeout { phase: &'static str, seconds: u64 },
     /// The connection could not be made (nothing was sent).
     #[error("could not connect to the platform: {0}")]
@@ -121,6 +121,15 @@ pub enum UpstreamError {
     /// The client is configured wrongly (URL, CA file, token source).
     #[error("{0}")]
     Config(String),
+}
+
+/// The setting that bounds a timeout phase.
+fn timeout_setting(phase: &str) -> &'static str {
+    match phase {
+        "connect" => "connect_timeout_seconds",
+        "reading the answer" => "read_timeout_seconds",
+        _ => "total_timeout_seconds",
+    }
 }
 
 impl UpstreamError {
@@ -223,6 +232,18 @@ impl UpstreamError {
 
     /// One sentence for the operator: what to do next.
     pub fn guidance(&self) -> &'static str {
+        if let UpstreamError::TooLarge { .. } = self {
+            return "the answer is larger than [upstream] max_response_bytes: lower [upstream] page_size (fewer complaints per page) or raise max_response_bytes";
+        }
+        if let UpstreamError::Timeout {
+            phase: "connect", ..
+        } = self
+        {
+            return "the platform did not accept the connection in time ([upstream] connect_timeout_seconds): check the network and the platform's status";
+        }
+        if let UpstreamError::Timeout { .. } = self {
+            return "the platform did not answer in time ([upstream] read_timeout_seconds and total_timeout_seconds): the connector retries; if pages are large, lower [upstream] page_size";
+        }
         match self.action() {
             Action::StopAndAlert => match self {
                 UpstreamError::Config(_) => "fix the [upstream] configuration and run again",
@@ -237,5 +258,31 @@ impl UpstreamError {
                 "temporary: the connector retries on its own; if it persists, check the platform's status and the network"
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod timeout_tests {
+    use super::*;
+
+    #[test]
+    fn the_timeout_message_names_the_setting_that_fired() {
+        let c = UpstreamError::Timeout {
+            phase: "connect",
+            seconds: 5,
+        };
+        assert!(c.to_string().contains("connect_timeout_seconds"), "{c}");
+        let r = UpstreamError::Timeout {
+            phase: "reading the answer",
+            seconds: 30,
+        };
+        assert!(r.to_string().contains("read_timeout_seconds"), "{r}");
+        let t = UpstreamError::Timeout {
+            phase: "waiting for the answer",
+            seconds: 60,
+        };
+        assert!(t.to_string().contains("total_timeout_seconds"), "{t}");
+        let big = UpstreamError::TooLarge { limit: 4096 };
+        assert!(big.guidance().contains("page_size"));
     }
 }

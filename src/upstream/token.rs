@@ -21,12 +21,18 @@ impl Token {
 
     /// Reads the token from a file (trimmed). The message names the file, never its text.
     pub fn from_file(path: &Path) -> Result<Token, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let text = crate::limits::read_to_string_capped(path, crate::limits::MAX_TOKEN_FILE_BYTES).map_err(|e| {
             format!(
                 "cannot read the upstream token from {}: {e} (create the file with the token as its only content, readable only by the connector's user)",
                 path.display()
             )
         })?;
+        if world_readable(path) {
+            tracing::warn!(
+                file = %path.display(),
+                "The upstream token file is readable by every user of this machine: run `chmod 600` on it (`sp4n run` refuses it)."
+            );
+        }
         let t = Token::new(text);
         if t.0.is_empty() {
             return Err(format!("the token file {} is empty", path.display()));
@@ -44,6 +50,21 @@ impl Token {
             )),
         }
     }
+}
+
+/// Whether any user of the machine may read the file at `path` (its "other" read bit).
+pub fn world_readable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o004 != 0)
+}
+
+/// The message `sp4n run` refuses a world-readable token file with.
+pub fn world_readable_refusal(path: &Path) -> String {
+    format!(
+        "the upstream token file {} is readable by every user of this machine; the agent refuses it: run `chmod 600 {}` (owner the connector's user) and start again",
+        path.display(),
+        path.display()
+    )
 }
 
 impl fmt::Debug for Token {
