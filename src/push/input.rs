@@ -25,6 +25,30 @@ pub const DEFAULT_DISPOSITION_NOTE: &str = "Mohon ditindaklanjuti sesuai kewenan
 /// Longest title of a locally received complaint.
 pub const MAX_TITLE_CHARS: usize = 200;
 
+/// The disposition queued without a person's request when a complaint is routed to
+/// `opd` (`[mappings] auto_dispose`: at first sight by the pull, or by a reroute): to the
+/// OPD's `unit`, with [`DEFAULT_DISPOSITION_NOTE`]. Whether one is needed is the caller's
+/// rule (the pull never disposes over a unit the platform set).
+pub fn auto_disposition(
+    tracking_id: TrackingId,
+    opd: &str,
+    unit: String,
+    requested_by: &str,
+) -> NewOutboxEntry {
+    NewOutboxEntry {
+        opd: opd.to_string(),
+        requested_by: requested_by.to_string(),
+        request: WriteRequest {
+            ref_: new_ref(),
+            action: WriteAction::Disposisi {
+                tracking_id,
+                unit,
+                catatan: DEFAULT_DISPOSITION_NOTE.to_string(),
+            },
+        },
+    }
+}
+
 /// Where the OPDs of the mapping files are looked up.
 pub trait OpdDirectory {
     /// The current entry of an OPD code.

@@ -675,6 +675,25 @@ pub fn parse_laporan_answer(
         .ok_or_else(|| XmlError::Invalid("answer has no <laporan>".into()))
 }
 
+/// Parses a file an administrator gives: a bare `<laporan>` element (with or without an
+/// XML declaration or BOM) or a whole `getlaporan` answer, as [`parse_laporan_answer`].
+pub fn parse_laporan_file(
+    text: &str,
+    labels: &StatusLabels,
+) -> Result<Outcome<Result<RawComplaint, SetAside>>, XmlError> {
+    let mut body = text.trim_start_matches('\u{feff}').trim_start();
+    if body.starts_with("<?xml")
+        && let Some(end) = body.find("?>")
+    {
+        body = body[end + 2..].trim_start();
+    }
+    if body.starts_with("<lapor>") || body.starts_with("<lapor ") {
+        parse_laporan_answer(body, labels)
+    } else {
+        parse_laporan_answer(&format!("<lapor status=\"ok\">{body}</lapor>"), labels)
+    }
+}
+
 /// Parses a write answer (`<trackingid>`, `<transaksiid>`, optional `<duplikat>`).
 pub fn parse_write_answer(text: &str) -> Result<Outcome<WriteAnswer>, XmlError> {
     let mut children = Vec::new();
