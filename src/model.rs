@@ -3,6 +3,9 @@
 //! contract (RFC 3339 with any offset, or the legacy `YYYY-MM-DD HH:MM:SS` in WIB; held in
 //! UTC, shown in WIB).
 //!
+//! It also owns the write requests ([`WriteRequest`], [`WriteAction`]): what the outbox
+//! holds and `upstream` puts on the wire.
+//!
 //! Nothing here does I/O. Upstream parses into these types, the store persists them, the
 //! simulator writes them, routing and SLA clocks read them.
 
@@ -363,6 +366,72 @@ pub fn format_wib_short(t: DateTime<Utc>) -> String {
     t.with_timezone(&WIB)
         .format("%Y-%m-%d %H:%M WIB")
         .to_string()
+}
+
+// ---------------------------------------------------------------------------------------
+// Write requests: what the connector asks the platform to change (the outbox holds them;
+// `upstream` writes them on the wire).
+// ---------------------------------------------------------------------------------------
+
+/// A write the instansi asks the platform to apply, with the caller's idempotency `ref`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WriteRequest {
+    #[serde(rename = "ref")]
+    pub ref_: String,
+    pub action: WriteAction,
+}
+
+/// The four writes of the contract (endpoints 5–8).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum WriteAction {
+    Disposisi {
+        tracking_id: TrackingId,
+        unit: String,
+        catatan: String,
+    },
+    TindakLanjut {
+        tracking_id: TrackingId,
+        unit: String,
+        isi: String,
+    },
+    SetStatus {
+        tracking_id: TrackingId,
+        nilai: Status,
+        alasan: String,
+    },
+    AddStream {
+        laporan: NewComplaint,
+    },
+}
+
+impl WriteAction {
+    /// The complaint it acts on; `None` for a new complaint.
+    pub fn tracking_id(&self) -> Option<TrackingId> {
+        match self {
+            WriteAction::Disposisi { tracking_id, .. }
+            | WriteAction::TindakLanjut { tracking_id, .. }
+            | WriteAction::SetStatus { tracking_id, .. } => Some(*tracking_id),
+            WriteAction::AddStream { .. } => None,
+        }
+    }
+
+    /// The short name used in logs, reports and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            WriteAction::Disposisi { .. } => "disposisi",
+            WriteAction::TindakLanjut { .. } => "tindaklanjut",
+            WriteAction::SetStatus { .. } => "setstatus",
+            WriteAction::AddStream { .. } => "addstream",
+        }
+    }
+}
+
+/// True when `r` is a valid `ref`: 1 to 64 characters of `[A-Za-z0-9._-]`.
+pub fn valid_ref(r: &str) -> bool {
+    (1..=64).contains(&r.len())
+        && r.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 #[cfg(test)]

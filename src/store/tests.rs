@@ -1,6 +1,6 @@
 use super::*;
 use crate::model::{Complaint, Status};
-use crate::upstream::{WriteAction, WriteRequest};
+use crate::model::{WriteAction, WriteRequest};
 use chrono::TimeZone;
 
 pub(crate) fn complaint(id: TrackingId, minute: u32) -> Complaint {

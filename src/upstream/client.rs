@@ -10,7 +10,7 @@
 use super::error::{ErrorCode, UpstreamError};
 use super::token::Token;
 use super::xml::{self, Outcome, StreamPage, WriteAnswer, WriteRequest, XmlError};
-use crate::config::{PathsConfig, UpstreamConfig};
+use crate::config::{PathsConfig, UpstreamConfig, check_base_url};
 use crate::model::{StatusLabels, StreamKey, Topic, TrackingId, Unit};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use std::time::Duration;
@@ -35,33 +35,6 @@ impl std::fmt::Debug for Client {
             .field("base", &self.base)
             .field("token", &self.token)
             .finish_non_exhaustive()
-    }
-}
-
-/// Accepts `https://` anywhere and `http://` only for a loopback host.
-pub fn check_base_url(url: &str) -> Result<(), String> {
-    let parsed =
-        reqwest::Url::parse(url).map_err(|e| format!("base_url '{url}' is not a URL: {e}"))?;
-    match parsed.scheme() {
-        "https" => Ok(()),
-        "http" => {
-            let loopback = match parsed.host() {
-                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-                None => false,
-            };
-            if loopback {
-                Ok(())
-            } else {
-                Err(format!(
-                    "base_url '{url}' uses plain http:// to a host that is not loopback; the token would travel unencrypted"
-                ))
-            }
-        }
-        other => Err(format!(
-            "base_url '{url}' has scheme '{other}'; use https://"
-        )),
     }
 }
 

@@ -19,6 +19,17 @@ impl Token {
         &self.0
     }
 
+    /// Reads the token from `token_file` or `token_env` of `[upstream]`.
+    pub fn load(cfg: &crate::config::UpstreamConfig) -> Result<Token, String> {
+        match (&cfg.token_file, &cfg.token_env) {
+            (Some(f), _) => Token::from_file(f),
+            (None, Some(v)) => Token::from_env(v),
+            (None, None) => Err(
+                "no upstream token configured: set token_file or token_env in [upstream]".into(),
+            ),
+        }
+    }
+
     /// Reads the token from a file (trimmed). The message names the file, never its text.
     pub fn from_file(path: &Path) -> Result<Token, String> {
         let text = std::fs::read_to_string(path).map_err(|e| {

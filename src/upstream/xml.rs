@@ -12,8 +12,8 @@
 //! The client and the simulator share this module, so both halves speak one dialect.
 
 use crate::model::{
-    Attachment, Author, Complaint, Location, NewComplaint, Reporter, Status, StatusLabels,
-    StreamKey, ThreadEntry, TopicRef, TrackingId, UnitRef, format_wib, parse_timestamp,
+    Attachment, Author, Complaint, Location, NewComplaint, Reporter, StatusLabels, StreamKey,
+    ThreadEntry, TopicRef, TrackingId, UnitRef, format_wib, parse_timestamp,
 };
 use chrono::{DateTime, Utc};
 use quick_xml::Reader;
@@ -914,66 +914,7 @@ fn complaint_from_tree(
 // Requests
 // ---------------------------------------------------------------------------------------
 
-/// A write the instansi asks the platform to apply, with the caller's idempotency `ref`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct WriteRequest {
-    #[serde(rename = "ref")]
-    pub ref_: String,
-    pub action: WriteAction,
-}
-
-/// The four writes of the contract (endpoints 5–8).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum WriteAction {
-    Disposisi {
-        tracking_id: TrackingId,
-        unit: String,
-        catatan: String,
-    },
-    TindakLanjut {
-        tracking_id: TrackingId,
-        unit: String,
-        isi: String,
-    },
-    SetStatus {
-        tracking_id: TrackingId,
-        nilai: Status,
-        alasan: String,
-    },
-    AddStream {
-        laporan: NewComplaint,
-    },
-}
-
-impl WriteAction {
-    /// The complaint it acts on; `None` for a new complaint.
-    pub fn tracking_id(&self) -> Option<TrackingId> {
-        match self {
-            WriteAction::Disposisi { tracking_id, .. }
-            | WriteAction::TindakLanjut { tracking_id, .. }
-            | WriteAction::SetStatus { tracking_id, .. } => Some(*tracking_id),
-            WriteAction::AddStream { .. } => None,
-        }
-    }
-
-    /// The short name used in logs, reports and metrics.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            WriteAction::Disposisi { .. } => "disposisi",
-            WriteAction::TindakLanjut { .. } => "tindaklanjut",
-            WriteAction::SetStatus { .. } => "setstatus",
-            WriteAction::AddStream { .. } => "addstream",
-        }
-    }
-}
-
-/// True when `r` is a valid `ref`: 1 to 64 characters of `[A-Za-z0-9._-]`.
-pub fn valid_ref(r: &str) -> bool {
-    (1..=64).contains(&r.len())
-        && r.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-}
+pub use crate::model::{WriteAction, WriteRequest, valid_ref};
 
 /// Any request the stream API accepts (what the simulator parses).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1341,6 +1282,7 @@ pub fn write_error_envelope(kode: &str, pesan: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Status;
 
     const PAGE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <lapor status="ok">
