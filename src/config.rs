@@ -427,7 +427,7 @@ impl Config {
         {
             err(
                 "base_url",
-                e,
+                e.to_string(),
                 "use https://, or http:// only for 127.0.0.1 or localhost",
             );
         }
@@ -503,9 +503,15 @@ pub fn find_key_span(text: &str, key: &str) -> Option<std::ops::Range<usize>> {
     None
 }
 
+/// A `base_url` refused: not a URL, or one the token must not travel to.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BaseUrlError(String);
+
 /// Accepts `https://` anywhere and `http://` only for a loopback host.
-pub fn check_base_url(url: &str) -> Result<(), String> {
-    let parsed = url::Url::parse(url).map_err(|e| format!("base_url '{url}' is not a URL: {e}"))?;
+pub fn check_base_url(url: &str) -> Result<(), BaseUrlError> {
+    let parsed = url::Url::parse(url)
+        .map_err(|e| BaseUrlError(format!("base_url '{url}' is not a URL: {e}")))?;
     match parsed.scheme() {
         "https" => Ok(()),
         "http" => {
@@ -518,14 +524,14 @@ pub fn check_base_url(url: &str) -> Result<(), String> {
             if loopback {
                 Ok(())
             } else {
-                Err(format!(
+                Err(BaseUrlError(format!(
                     "base_url '{url}' uses plain http:// to a host that is not loopback; the token would travel unencrypted"
-                ))
+                )))
             }
         }
-        other => Err(format!(
+        other => Err(BaseUrlError(format!(
             "base_url '{url}' has scheme '{other}'; use https://"
-        )),
+        ))),
     }
 }
 

@@ -339,7 +339,7 @@ pub struct NewComplaint {
 
 /// Parses a timestamp of the contract: RFC 3339 with any offset or `Z`, or the legacy
 /// `YYYY-MM-DD HH:MM:SS`, which is Asia/Jakarta time.
-pub fn parse_timestamp(s: &str) -> Result<DateTime<Utc>, String> {
+pub fn parse_timestamp(s: &str) -> Result<DateTime<Utc>, BadTimestamp> {
     let t = s.trim();
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Ok(dt.with_timezone(&Utc));
@@ -350,10 +350,15 @@ pub fn parse_timestamp(s: &str) -> Result<DateTime<Utc>, String> {
             return Ok(dt.with_timezone(&Utc));
         }
     }
-    Err(format!(
-        "'{t}' is not a timestamp (expected RFC 3339 like 2026-11-21T10:00:00+07:00, or 2026-11-21 10:00:00)"
-    ))
+    Err(BadTimestamp(t.to_string()))
 }
+
+/// A text that is not a timestamp of the contract.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "'{0}' is not a timestamp (expected RFC 3339 like 2026-11-21T10:00:00+07:00, or 2026-11-21 10:00:00)"
+)]
+pub struct BadTimestamp(pub String);
 
 /// Formats an instant as the platform writes it: RFC 3339 in WIB (`+07:00`).
 pub fn format_wib(t: DateTime<Utc>) -> String {

@@ -28,7 +28,7 @@ use crate::mapping::Active;
 use crate::pull::Mode;
 use crate::report::status::{AgentInfo, JobView};
 use crate::schedule::{
-    Job, JobOutcome, JobResult, JobStatus, Scheduler, Shutdown, StatusHandle, StopReason,
+    Job, JobError, JobOutcome, JobResult, JobStatus, Scheduler, Shutdown, StatusHandle, StopReason,
     SystemClock, schedules_from_config, shutdown_channel,
 };
 use crate::store::{RunOutcome, RunReport, Store};
@@ -99,15 +99,19 @@ impl AgentState {
             Some(RunOutcome::Ok) | Some(RunOutcome::Partial) => Ok(summary),
             Some(RunOutcome::TokenRefused) => {
                 self.count_error("token_refused", 1);
-                Err("the platform refused the token; ask the LAPOR! admin for a valid instansi token and update token_file/token_env".into())
+                Err(JobError::stop(
+                    "the platform refused the token; ask the LAPOR! admin for a valid instansi token and update token_file/token_env",
+                ))
             }
             Some(RunOutcome::Retry) => {
                 self.count_error("unavailable", 1);
-                Err("the platform was unavailable; the next run retries".into())
+                Err(JobError::retry(
+                    "the platform was unavailable; the next run retries",
+                ))
             }
             Some(RunOutcome::Failed) | None => {
                 self.count_error("failed", 1);
-                Err(format!("failed: {}", r.problems.join("; ")))
+                Err(JobError::stop(format!("failed: {}", r.problems.join("; "))))
             }
         }
     }
@@ -152,8 +156,9 @@ fn log_rejected(active: &Active) {
 
 impl AgentState {
     /// A job's failure as the job's error, counted by type.
-    fn failed(&self, e: AppError) -> String {
-        match e {
+    fn failed(&self, e: AppError) -> JobError {
+        let retry = e.retryable();
+        let message = match e {
             AppError::NoValidMappings(d) => format!(
                 "the mapping files are invalid and no valid revision is remembered ({} error(s), first: {}); fix them (sp4n mappings check)",
                 d.len(),
@@ -164,7 +169,8 @@ impl AgentState {
                 e.to_string()
             }
             other => other.to_string(),
-        }
+        };
+        JobError { message, retry }
     }
 }
 

@@ -22,7 +22,8 @@ pub async fn open_store(path: &Path) -> Result<Store, AppError> {
 
 /// The platform client of `[upstream]`, with its token.
 pub fn client(cfg: &Config) -> Result<Client, AppError> {
-    let token = crate::upstream::Token::load(&cfg.upstream).map_err(AppError::Config)?;
+    let token =
+        crate::upstream::Token::load(&cfg.upstream).map_err(|e| AppError::Config(e.to_string()))?;
     Client::new(&cfg.upstream, token)
         .map_err(|e| AppError::Config(format!("{e}; {}", e.guidance())))
 }

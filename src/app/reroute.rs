@@ -11,7 +11,9 @@ use super::AppError;
 use crate::config::Config;
 use crate::mapping::{Mappings, Move, Route, TRIAGE, today_wib};
 use crate::model::{Complaint, Status, TrackingId};
-use crate::store::{EventKind, NewOutboxEntry, RoutedBy, Routing, Store, StoredComplaint};
+use crate::store::{
+    EventKind, NewOutboxEntry, RoutedBy, Routing, Store, StoreError, StoredComplaint,
+};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -166,10 +168,10 @@ pub async fn apply(
                 id,
                 |r| {
                     if r.opd() != from {
-                        return Err(format!(
+                        return Err(StoreError::Refused(format!(
                             "complaint {id} moved to {} meanwhile; run the command again",
                             r.opd()
-                        ));
+                        )));
                     }
                     r.routing = Some(Routing {
                         opd: to.clone(),

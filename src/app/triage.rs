@@ -103,7 +103,7 @@ pub async fn assign(
 ) -> Result<Assigned, AppError> {
     let who = who.to_string();
     let note = note.unwrap_or_else(|| DEFAULT_DISPOSITION_NOTE.to_string());
-    policy::check_text("note", &note).map_err(|m| refused(InputError::BadText(m)))?;
+    policy::check_text("note", &note).map_err(|m| refused(InputError::BadText(m.0)))?;
     let opd = m
         .lookup(&code)
         .ok_or_else(|| refused(InputError::UnknownOpd(code.clone())))?;
@@ -144,18 +144,18 @@ pub async fn assign(
                 id,
                 |r| {
                     if !r.in_stream {
-                        return Err(format!(
+                        return Err(StoreError::Refused(format!(
                             "complaint {id} has left Kulon Progo's stream ({}): nothing can be disposed",
                             r.left_reason.as_deref().unwrap_or("no longer addressed to the instansi")
-                        ));
+                        )));
                     }
                     if !policy::OPEN_FOR_WORK.contains(&r.complaint.status) {
-                        return Err(format!(
+                        return Err(StoreError::Refused(format!(
                             "complaint {id} is '{}': a disposition is accepted only while it is '{}' or '{}'",
                             r.complaint.status,
                             Status::BelumDitindaklanjuti,
                             Status::Proses
-                        ));
+                        )));
                     }
                     if let Ok(mut b) = seen.lock() {
                         *b = r.opd().to_string();

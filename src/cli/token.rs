@@ -31,7 +31,7 @@ pub async fn run(ctx: &Ctx, cmd: TokenCmd) -> Result<i32, CliError> {
     let store = ctx.open_store(&cfg).await?;
     match cmd {
         TokenCmd::Create { role, name } => {
-            let role = Role::parse(&role).map_err(|e| CliError::new(EXIT_CONFIG, e))?;
+            let role = Role::parse(&role).map_err(|e| CliError::new(EXIT_CONFIG, e.to_string()))?;
             let name = name.trim().to_string();
             if name.is_empty() {
                 return Err(CliError::new(

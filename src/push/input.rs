@@ -263,7 +263,7 @@ pub fn followup(
     input: &FollowUp,
     who: &str,
 ) -> Result<OutboxEntry, InputError> {
-    policy::check_text("follow-up", &input.text).map_err(InputError::BadText)?;
+    policy::check_text("follow-up", &input.text).map_err(|e| InputError::BadText(e.0))?;
     let (_, exp) = load(store, input.tracking_id)?;
     let opd = active_opd(dir, &input.opd)?;
     if exp.opd != opd.code {
@@ -293,9 +293,10 @@ pub fn set_status(
     input: &StatusChange,
     who: &str,
 ) -> Result<OutboxEntry, InputError> {
-    policy::check_text("reason", &input.reason).map_err(InputError::BadText)?;
+    policy::check_text("reason", &input.reason).map_err(|e| InputError::BadText(e.0))?;
     let (_, exp) = load(store, input.tracking_id)?;
-    policy::check_status_change(exp.status, input.status).map_err(InputError::StatusNotAllowed)?;
+    policy::check_status_change(exp.status, input.status)
+        .map_err(|e| InputError::StatusNotAllowed(e.0))?;
     enqueue(
         store,
         exp.opd,
@@ -319,7 +320,7 @@ pub fn dispose(
         .note
         .clone()
         .unwrap_or_else(|| DEFAULT_DISPOSITION_NOTE.to_string());
-    policy::check_text("note", &note).map_err(InputError::BadText)?;
+    policy::check_text("note", &note).map_err(|e| InputError::BadText(e.0))?;
     let (_, exp) = load(store, input.tracking_id)?;
     let opd = active_opd(dir, &input.opd)?;
     open_for_work(&exp, "disposition")?;
@@ -430,7 +431,8 @@ impl SubmitForm {
                 "judul has {n} characters; at most {MAX_TITLE_CHARS}: shorten it"
             )));
         }
-        policy::check_text("complaint text (isi)", &self.isi).map_err(InputError::BadText)?;
+        policy::check_text("complaint text (isi)", &self.isi)
+            .map_err(|e| InputError::BadText(e.0))?;
         if let Some(k) = &self.kanal
             && !crate::mapping::CHANNELS.contains(&k.as_str())
         {
@@ -555,7 +557,7 @@ pub fn discard(
     reason: &str,
     who: &str,
 ) -> Result<OutboxEntry, InputError> {
-    policy::check_text("reason", reason).map_err(InputError::BadText)?;
+    policy::check_text("reason", reason).map_err(|e| InputError::BadText(e.0))?;
     let mut e = entry(store, seq)?;
     if e.state.is_finished() {
         return Err(InputError::EntryState {

@@ -207,7 +207,7 @@ fn update_complaint_edits_and_appends_events() {
         .unwrap();
     assert_eq!(out.opd(), "DINKES");
     assert_eq!(s.events(9).unwrap().len(), 2);
-    let refused = s.update_complaint(9, |_| Err("no".into()), vec![]);
+    let refused = s.update_complaint(9, |_| Err(StoreError::Refused("no".into())), vec![]);
     assert!(matches!(refused, Err(StoreError::Refused(_))));
     assert!(
         s.update_complaint(10, |_| Ok(vec![]), vec![])

@@ -51,7 +51,7 @@ impl Client {
                 "no base_url in [upstream]: set it to https://www.lapor.go.id".into(),
             )
         })?;
-        check_base_url(&base).map_err(UpstreamError::Config)?;
+        check_base_url(&base).map_err(|e| UpstreamError::Config(e.to_string()))?;
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("sp4n-connector/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(cfg.connect_timeout_seconds))
@@ -405,7 +405,7 @@ mod tests {
         assert!(check_base_url("http://localhost:1").is_ok());
         assert!(check_base_url("http://[::1]:1").is_ok());
         let e = check_base_url("http://www.lapor.go.id").unwrap_err();
-        assert!(e.contains("not loopback"), "{e}");
+        assert!(e.to_string().contains("not loopback"), "{e}");
         assert!(check_base_url("ftp://x").is_err());
         assert!(check_base_url("not a url").is_err());
     }

@@ -13,5 +13,5 @@ pub mod xml;
 pub use crate::config::check_base_url;
 pub use client::Client;
 pub use error::{Action, ErrorCode, UpstreamError};
-pub use token::Token;
+pub use token::{Token, TokenError};
 pub use xml::{RawComplaint, SetAside, StreamPage, WriteAction, WriteAnswer, WriteRequest};

@@ -600,7 +600,7 @@ pub fn parse_stream_page(
 ) -> Result<Outcome<StreamPage>, XmlError> {
     let mut page = StreamPage::default();
     let mut others: Vec<Element> = Vec::new();
-    let mut lanjut: Option<Result<StreamKey, String>> = None;
+    let mut lanjut: Option<Result<StreamKey, InvalidItem>> = None;
     let root = walk_lapor(text, |tree, range| match tree.name(0) {
         "laporan" => {
             let raw = text[range].to_string();
@@ -625,17 +625,17 @@ pub fn parse_stream_page(
 }
 
 /// A `<laporan>` (node 0 of `tree`) that cannot be used, with why and its raw XML.
-fn set_aside(tree: &Tree<'_>, reason: String, raw: String) -> SetAside {
+fn set_aside(tree: &Tree<'_>, reason: InvalidItem, raw: String) -> SetAside {
     SetAside {
         tracking_id: tree
             .attr(0, "trackingid")
             .and_then(|t| t.trim().parse().ok()),
-        reason,
+        reason: reason.0,
         raw,
     }
 }
 
-fn stream_key_from(el: &Element) -> Result<StreamKey, String> {
+fn stream_key_from(el: &Element) -> Result<StreamKey, InvalidItem> {
     let sejak = parse_timestamp(el.attr("sejak").ok_or("missing sejak")?)?;
     let setelah = match el.attr("setelah") {
         None => None,
@@ -722,16 +722,16 @@ pub fn parse_write_answer(text: &str) -> Result<Outcome<WriteAnswer>, XmlError> 
     }))
 }
 
-fn flag(el: &Element, name: &str) -> Result<bool, String> {
+fn flag(el: &Element, name: &str) -> Result<bool, InvalidItem> {
     flag_value(el.attr(name), name)
 }
 
 /// Reads a 0/1 attribute such as `rahasia` or `anonim` (absent is 0).
-fn flag_value(value: Option<&str>, name: &str) -> Result<bool, String> {
+fn flag_value(value: Option<&str>, name: &str) -> Result<bool, InvalidItem> {
     match value.map(str::trim) {
         None | Some("0") | Some("") | Some("false") => Ok(false),
         Some("1") | Some("true") => Ok(true),
-        Some(other) => Err(format!("{name}=\"{other}\" is not 0 or 1")),
+        Some(other) => Err(format!("{name}=\"{other}\" is not 0 or 1").into()),
     }
 }
 
@@ -742,7 +742,10 @@ fn opt_text(el: &Element, name: &str) -> Option<String> {
 }
 
 /// Maps one `<laporan>` element to a complaint, or says why it cannot be used.
-pub fn complaint_from_element(el: &Element, labels: &StatusLabels) -> Result<Complaint, String> {
+pub fn complaint_from_element(
+    el: &Element,
+    labels: &StatusLabels,
+) -> Result<Complaint, InvalidItem> {
     complaint_from_tree(&mut Tree::of_element(el), 0, labels)
 }
 
@@ -816,7 +819,7 @@ fn complaint_from_tree(
     tree: &mut Tree<'_>,
     el: usize,
     labels: &StatusLabels,
-) -> Result<Complaint, String> {
+) -> Result<Complaint, InvalidItem> {
     let tracking_id = match tree.attr(el, "trackingid").map(str::trim) {
         None | Some("") => return Err("missing trackingid".into()),
         Some(t) => t
@@ -824,8 +827,8 @@ fn complaint_from_tree(
             .map_err(|_| format!("trackingid '{t}' is not a decimal integer"))?,
     };
     let f = Fields::of(tree, el);
-    let time = |id: usize, what: &str| -> Result<DateTime<Utc>, String> {
-        parse_timestamp(tree.text(id).trim()).map_err(|e| format!("bad <{what}>: {e}"))
+    let time = |id: usize, what: &str| -> Result<DateTime<Utc>, InvalidItem> {
+        parse_timestamp(tree.text(id).trim()).map_err(|e| format!("bad <{what}>: {e}").into())
     };
     let diperbarui = time(f.diperbarui.ok_or("missing <diperbarui>")?, "diperbarui")?;
     let dibuat = f.dibuat.map(|d| time(d, "dibuat")).transpose()?;
@@ -915,6 +918,30 @@ fn complaint_from_tree(
 // ---------------------------------------------------------------------------------------
 
 pub use crate::model::{WriteAction, WriteRequest, valid_ref};
+
+/// Why an item of an answer (a `<laporan>`, a `<lanjut>` key) is not valid: the reason
+/// kept with it when it is set aside.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidItem(pub String);
+
+impl From<String> for InvalidItem {
+    fn from(s: String) -> Self {
+        InvalidItem(s)
+    }
+}
+
+impl From<&str> for InvalidItem {
+    fn from(s: &str) -> Self {
+        InvalidItem(s.to_string())
+    }
+}
+
+impl From<crate::model::BadTimestamp> for InvalidItem {
+    fn from(e: crate::model::BadTimestamp) -> Self {
+        InvalidItem(e.to_string())
+    }
+}
 
 /// Any request the stream API accepts (what the simulator parses).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1110,7 +1137,7 @@ pub fn parse_request(text: &str, labels: &StatusLabels) -> Result<(String, Reque
             }))
         }
         "laporan" => {
-            let anonim = flag(first, "anonim").map_err(XmlError::Invalid)?;
+            let anonim = flag(first, "anonim").map_err(|e| XmlError::Invalid(e.0))?;
             let pelapor = children
                 .iter()
                 .find(|c| c.name == "pelapor")
@@ -1124,7 +1151,7 @@ pub fn parse_request(text: &str, labels: &StatusLabels) -> Result<(String, Reque
                 ref_: ref_of(first)?,
                 action: WriteAction::AddStream {
                     laporan: NewComplaint {
-                        rahasia: flag(first, "rahasia").map_err(XmlError::Invalid)?,
+                        rahasia: flag(first, "rahasia").map_err(|e| XmlError::Invalid(e.0))?,
                         anonim,
                         pelapor: if anonim { None } else { pelapor },
                         judul: first.child_text("judul").unwrap_or_default().to_string(),
