@@ -5,8 +5,9 @@
 //! Run: `cargo bench --bench api` (environment: SP4N_BENCH_COMPLAINTS, default 5000;
 //! SP4N_BENCH_SECONDS, default 10; SP4N_BENCH_CONNECTIONS, default 32).
 
-#[path = "../tests/server_support/mod.rs"]
-mod server_support;
+#[path = "../tests/support/mod.rs"]
+mod support;
+use support::server as server_support;
 
 use server_support::*;
 use sp4n::model::Status;

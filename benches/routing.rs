@@ -9,8 +9,9 @@
 //! 3. 1,000 generated rules: load + check time (parse, validate, compile, shadow check)
 //!    and complaints/s.
 
-#[path = "../tests/mapping_support/mod.rs"]
-mod mapping_support;
+#[path = "../tests/support/mod.rs"]
+mod support;
+use support::mapping as mapping_support;
 
 use chrono::NaiveDate;
 use mapping_support::{complaint, day, load_cases, score, with_location, with_topic};

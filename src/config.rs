@@ -10,7 +10,6 @@
 
 use crate::diag::Diagnostic;
 use crate::model::{Status, StatusLabels};
-use crate::upstream::Token;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -125,17 +124,6 @@ impl Default for UpstreamConfig {
 }
 
 impl UpstreamConfig {
-    /// Reads the token from `token_file` or `token_env`.
-    pub fn load_token(&self) -> Result<Token, String> {
-        match (&self.token_file, &self.token_env) {
-            (Some(f), _) => Token::from_file(f),
-            (None, Some(v)) => Token::from_env(v),
-            (None, None) => Err(
-                "no upstream token configured: set token_file or token_env in [upstream]".into(),
-            ),
-        }
-    }
-
     /// The status labels with the configured overrides applied.
     pub fn labels(&self) -> StatusLabels {
         self.status_labels.to_labels()
@@ -459,11 +447,11 @@ impl Config {
             );
         }
         if let Some(url) = &u.base_url
-            && let Err(e) = crate::upstream::check_base_url(url)
+            && let Err(e) = check_base_url(url)
         {
             err(
                 "base_url",
-                e,
+                e.to_string(),
                 "use https://, or http:// only for 127.0.0.1 or localhost",
             );
         }
@@ -537,6 +525,38 @@ pub fn find_key_span(text: &str, key: &str) -> Option<std::ops::Range<usize>> {
         offset += line.len();
     }
     None
+}
+
+/// A `base_url` refused: not a URL, or one the token must not travel to.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BaseUrlError(String);
+
+/// Accepts `https://` anywhere and `http://` only for a loopback host.
+pub fn check_base_url(url: &str) -> Result<(), BaseUrlError> {
+    let parsed = url::Url::parse(url)
+        .map_err(|e| BaseUrlError(format!("base_url '{url}' is not a URL: {e}")))?;
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" => {
+            let loopback = match parsed.host() {
+                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                None => false,
+            };
+            if loopback {
+                Ok(())
+            } else {
+                Err(BaseUrlError(format!(
+                    "base_url '{url}' uses plain http:// to a host that is not loopback; the token would travel unencrypted"
+                )))
+            }
+        }
+        other => Err(BaseUrlError(format!(
+            "base_url '{url}' has scheme '{other}'; use https://"
+        ))),
+    }
 }
 
 #[cfg(test)]

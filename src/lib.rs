@@ -5,8 +5,10 @@
 //! complaints in, `mapping` routes them to OPDs, `push` sends local decisions back,
 //! `sla` runs the working-day clocks, `report` tells people how things stand, `schedule`
 //! runs the jobs, `server` is the local HTTP API, `sim` is the bundled platform simulator,
+//! `app` composes the stages into the jobs the command line, the agent and the API run,
 //! and `cli` is the command line.
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod diag;

@@ -3,6 +3,9 @@
 //! contract (RFC 3339 with any offset, or the legacy `YYYY-MM-DD HH:MM:SS` in WIB; held in
 //! UTC, shown in WIB).
 //!
+//! It also owns the write requests ([`WriteRequest`], [`WriteAction`]): what the outbox
+//! holds and `upstream` puts on the wire.
+//!
 //! Nothing here does I/O. Upstream parses into these types, the store persists them, the
 //! simulator writes them, routing and SLA clocks read them.
 
@@ -336,7 +339,7 @@ pub struct NewComplaint {
 
 /// Parses a timestamp of the contract: RFC 3339 with any offset or `Z`, or the legacy
 /// `YYYY-MM-DD HH:MM:SS`, which is Asia/Jakarta time.
-pub fn parse_timestamp(s: &str) -> Result<DateTime<Utc>, String> {
+pub fn parse_timestamp(s: &str) -> Result<DateTime<Utc>, BadTimestamp> {
     let t = s.trim();
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Ok(dt.with_timezone(&Utc));
@@ -347,10 +350,15 @@ pub fn parse_timestamp(s: &str) -> Result<DateTime<Utc>, String> {
             return Ok(dt.with_timezone(&Utc));
         }
     }
-    Err(format!(
-        "'{t}' is not a timestamp (expected RFC 3339 like 2026-11-21T10:00:00+07:00, or 2026-11-21 10:00:00)"
-    ))
+    Err(BadTimestamp(t.to_string()))
 }
+
+/// A text that is not a timestamp of the contract.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "'{0}' is not a timestamp (expected RFC 3339 like 2026-11-21T10:00:00+07:00, or 2026-11-21 10:00:00)"
+)]
+pub struct BadTimestamp(pub String);
 
 /// Formats an instant as the platform writes it: RFC 3339 in WIB (`+07:00`).
 pub fn format_wib(t: DateTime<Utc>) -> String {
@@ -363,6 +371,72 @@ pub fn format_wib_short(t: DateTime<Utc>) -> String {
     t.with_timezone(&WIB)
         .format("%Y-%m-%d %H:%M WIB")
         .to_string()
+}
+
+// ---------------------------------------------------------------------------------------
+// Write requests: what the connector asks the platform to change (the outbox holds them;
+// `upstream` writes them on the wire).
+// ---------------------------------------------------------------------------------------
+
+/// A write the instansi asks the platform to apply, with the caller's idempotency `ref`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WriteRequest {
+    #[serde(rename = "ref")]
+    pub ref_: String,
+    pub action: WriteAction,
+}
+
+/// The four writes of the contract (endpoints 5–8).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum WriteAction {
+    Disposisi {
+        tracking_id: TrackingId,
+        unit: String,
+        catatan: String,
+    },
+    TindakLanjut {
+        tracking_id: TrackingId,
+        unit: String,
+        isi: String,
+    },
+    SetStatus {
+        tracking_id: TrackingId,
+        nilai: Status,
+        alasan: String,
+    },
+    AddStream {
+        laporan: NewComplaint,
+    },
+}
+
+impl WriteAction {
+    /// The complaint it acts on; `None` for a new complaint.
+    pub fn tracking_id(&self) -> Option<TrackingId> {
+        match self {
+            WriteAction::Disposisi { tracking_id, .. }
+            | WriteAction::TindakLanjut { tracking_id, .. }
+            | WriteAction::SetStatus { tracking_id, .. } => Some(*tracking_id),
+            WriteAction::AddStream { .. } => None,
+        }
+    }
+
+    /// The short name used in logs, reports and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            WriteAction::Disposisi { .. } => "disposisi",
+            WriteAction::TindakLanjut { .. } => "tindaklanjut",
+            WriteAction::SetStatus { .. } => "setstatus",
+            WriteAction::AddStream { .. } => "addstream",
+        }
+    }
+}
+
+/// True when `r` is a valid `ref`: 1 to 64 characters of `[A-Za-z0-9._-]`.
+pub fn valid_ref(r: &str) -> bool {
+    (1..=64).contains(&r.len())
+        && r.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 #[cfg(test)]

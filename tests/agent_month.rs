@@ -29,7 +29,7 @@ struct World {
     mappings: Arc<Mappings>,
 }
 
-async fn pull(w: &World, clock: Arc<DrivenClock>) -> Result<String, String> {
+async fn pull(w: &World, clock: Arc<DrivenClock>) -> sp4n::schedule::JobResult {
     let mut o = PullOptions::new(Mode::Pull);
     o.auto_dispose = true;
     o.page_size = 200;
@@ -43,11 +43,11 @@ async fn pull(w: &World, clock: Arc<DrivenClock>) -> Result<String, String> {
         &o,
     )
     .await
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| sp4n::schedule::JobError::stop(e.to_string()))?;
     Ok(format!("pulled {}", r.pulled))
 }
 
-async fn push(w: &World, clock: Arc<DrivenClock>) -> Result<String, String> {
+async fn push(w: &World, clock: Arc<DrivenClock>) -> sp4n::schedule::JobResult {
     let c = clock.clone();
     // Outbox entries are queued at the wall-clock time: the push clock never runs behind it.
     let o = PushOptions {
@@ -56,7 +56,7 @@ async fn push(w: &World, clock: Arc<DrivenClock>) -> Result<String, String> {
     };
     let r = sp4n::push::run(&w.store, &w.client, &o)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| sp4n::schedule::JobError::stop(e.to_string()))?;
     Ok(format!("sent {}", r.done()))
 }
 

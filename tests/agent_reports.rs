@@ -3,6 +3,8 @@
 //! the simulator on a driven clock, reported as of a fixed moment. No reporter identity or
 //! complaint text appears in any of them.
 
+mod support;
+
 use chrono::{DateTime, TimeZone, Utc};
 use sp4n::mapping::{MappingRouter, Mappings};
 use sp4n::pull::{Mode, PullOptions};
@@ -23,9 +25,7 @@ fn mappings_dir() -> std::path::PathBuf {
 }
 
 async fn sp4n(cfg: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_sp4n"))
-        .arg("--config")
-        .arg(cfg)
+    let o = support::command(Some(cfg))
         .args(args)
         .output()
         .await

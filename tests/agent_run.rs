@@ -3,6 +3,9 @@
 //! PID), `sp4n status` beside a running agent, and SIGTERM in the middle of a pull and of
 //! a push: exit 0, a consistent store, nothing lost or sent twice after a restart.
 
+mod support;
+use support as cli_support;
+
 use sp4n::sim::{Faults, SimHandle, SimOptions};
 use sp4n::store::{EventKind, OutboxState, Store};
 use std::path::{Path, PathBuf};
@@ -10,7 +13,6 @@ use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStderr, Command};
 
-mod cli_support;
 use cli_support::sp4n;
 
 struct Env {

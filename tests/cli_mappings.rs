@@ -2,6 +2,9 @@
 //! the real binary, a real sled store, the simulator over TLS where a platform is needed,
 //! and a temporary copy of the shipped `mappings/` that the test edits.
 
+mod support;
+use support::mapcli as mapcli_support;
+
 use chrono::{TimeZone, Utc};
 use sp4n::sim::{ClockMode, SimHandle, SimOptions};
 use sp4n::store::{EventKind, RoutedBy, Store};
@@ -9,7 +12,6 @@ use sp4n::upstream::WriteAction;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-mod mapcli_support;
 use mapcli_support::{copy_mappings, sp4n, write_config};
 
 async fn start_sim(dir: &Path) -> SimHandle {

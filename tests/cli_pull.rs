@@ -2,14 +2,15 @@
 //! reports, and what `complaints list/show` reveal (reporter identity only with
 //! `--reveal-reporter` and never for anonim; rahasia marked).
 
-mod pull_support;
+mod support;
+use support as cli_support;
+use support::pull as pull_support;
 
 use pull_support::*;
 use sp4n::sim::Faults;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-mod cli_support;
 use cli_support::sp4n;
 
 fn config(dir: &Path, base_url: &str, token_file: &Path, ca_file: &Path) -> PathBuf {

@@ -1,6 +1,8 @@
 //! `sp4n store rebuild` and `sp4n demo` end to end.
 
-mod pull_support;
+mod support;
+use support as cli_support;
+use support::pull as pull_support;
 
 use pull_support::*;
 use sp4n::sim::Faults;
@@ -8,7 +10,6 @@ use sp4n::store::{EventKind, NewOutboxEntry, RoutedBy, Routing, Store, new_ref};
 use sp4n::upstream::{WriteAction, WriteRequest};
 use std::path::Path;
 
-mod cli_support;
 use cli_support::sp4n;
 
 fn config(dir: &Path, env: &Env) -> std::path::PathBuf {

@@ -2,6 +2,9 @@
 //! store, the simulator over TLS. Assign records the decision and queues the disposition
 //! in one update; `sp4n push` then lands it upstream exactly once.
 
+mod support;
+use support::mapcli as mapcli_support;
+
 use chrono::{Duration, TimeZone, Utc};
 use sp4n::model::Status;
 use sp4n::sim::{ClockMode, SimOptions};
@@ -9,7 +12,6 @@ use sp4n::store::{EventKind, RoutedBy, Store};
 use sp4n::upstream::WriteAction;
 use std::path::Path;
 
-mod mapcli_support;
 use mapcli_support::{copy_mappings, sp4n, write_config};
 
 /// The shipped opd.toml and calendar with one narrow rule, so most complaints land at

@@ -2,7 +2,8 @@
 //! and accents, location prefixes and the kapanewon target, priority and file order,
 //! validity dates, fallback; explanations, previews, reloading, and the online check.
 
-mod mapping_support;
+mod support;
+use support::mapping as mapping_support;
 
 use chrono::NaiveDate;
 use mapping_support::*;

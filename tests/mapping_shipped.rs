@@ -3,7 +3,8 @@
 //! complaint to exactly one OPD, deterministically. The held-out set
 //! `fixtures/routing/heldout.toml` is checked for form and scored, never asserted on.
 
-mod mapping_support;
+mod support;
+use support::mapping as mapping_support;
 
 use mapping_support::*;
 use proptest::prelude::*;

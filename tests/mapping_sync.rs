@@ -2,7 +2,8 @@
 //! and revision are recorded; routing is sticky across edits; an invalid edit keeps the
 //! last valid revision routing, even across separate runs.
 
-mod pull_support;
+mod support;
+use support::pull as pull_support;
 
 use pull_support::{opts, start};
 use sp4n::mapping::{ActiveError, MappingRouter, Mappings, load_active, today_wib};

@@ -1,7 +1,8 @@
 //! What an administrator sees for each kind of mistake in the mapping files: rendered
 //! diagnostics (file, line, column, caret, hint), snapshotted in `tests/snapshots/`.
 
-mod mapping_support;
+mod support;
+use support::mapping as mapping_support;
 
 use mapping_support::OPD;
 use sp4n::diag::{Severity, render_all};

@@ -2,7 +2,8 @@
 //! moments, at least 30 times, and restarted each time. At the end the store opens, equals
 //! the simulator's ground truth, and no event is duplicated.
 
-mod pull_support;
+mod support;
+use support::pull as pull_support;
 
 use pull_support::*;
 use sp4n::sim::Faults;
@@ -20,9 +21,7 @@ async fn killed_pulls_resume_without_loss_or_duplicate_events() {
     let mut window: u64 = 430;
     while kills < 30 && runs < 1000 {
         runs += 1;
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_sp4n"))
-            .arg("--config")
-            .arg(&cfg)
+        let mut child = support::command(Some(&cfg))
             .args(["pull", "--quiet"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -46,9 +45,7 @@ async fn killed_pulls_resume_without_loss_or_duplicate_events() {
     }
     assert!(kills >= 30, "only {kills} kills in {runs} runs");
     // One last run to completion.
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_sp4n"))
-        .arg("--config")
-        .arg(&cfg)
+    let out = support::command(Some(&cfg))
         .args(["pull", "--quiet", "--json"])
         .output()
         .await

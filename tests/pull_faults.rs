@@ -4,7 +4,8 @@
 //! never with the cursor past unseen data; once the faults stop, the store equals the
 //! ground truth and no event is doubled.
 
-mod pull_support;
+mod support;
+use support::pull as pull_support;
 
 use pull_support::*;
 use sp4n::pull::Mode;

@@ -7,7 +7,8 @@
 //! add up; `complaints list --topic` includes sub-topics; an oversize page says to lower
 //! `page_size`; JSON logs carry plain values and no sled noise.
 
-mod pull_support;
+mod support;
+use support::pull as pull_support;
 
 use pull_support::*;
 use sp4n::model::Status;
@@ -16,8 +17,7 @@ use sp4n::sim::Faults;
 use sp4n::store::{ComplaintFilter, RunOutcome};
 use std::process::Output;
 
-mod cli_support;
-use cli_support::sp4n;
+use support::sp4n;
 
 fn text(o: &Output) -> String {
     format!(

@@ -3,7 +3,8 @@
 //! delivery, idempotent re-runs, a future cursor, resuming from every checkpoint, and
 //! reconcile.
 
-mod pull_support;
+mod support;
+use support::pull as pull_support;
 
 use chrono::Duration;
 use pull_support::*;

@@ -4,7 +4,8 @@
 //! retried after a fix, or discarded with the reason in the history; bad input is refused
 //! with a message and nothing is queued; paused OPDs wait.
 
-mod push_support;
+mod support;
+use support::push as push_support;
 
 use push_support::*;
 use sp4n::mapping::Opd;

@@ -5,7 +5,8 @@
 //! both land, once each; evidence is still found when the platform's clock is two minutes
 //! behind ours. Counted by the simulator's ground truth.
 
-mod push_support;
+mod support;
+use support::push as push_support;
 
 use push_support::*;
 use sp4n::model::Status;

@@ -4,7 +4,8 @@
 //! is lost, no write is applied twice. A refused token stops the run and loses nothing.
 //! The captured logs of the whole file contain neither the token nor reporter identity.
 
-mod push_support;
+mod support;
+use support::push as push_support;
 
 use push_support::*;
 use sp4n::model::Status;

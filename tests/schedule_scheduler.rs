@@ -263,7 +263,7 @@ async fn status_publishes_next_fires_and_outcomes() {
     let clock = DrivenClock::new(t("2026-11-30T10:00:30+07:00"));
     let mut s = Scheduler::new(clock.clone());
     s.add(Job::new("pull", cron("*/15 * * * *"), |_| async {
-        Err("upstream: timeout".to_string())
+        Err(sp4n::schedule::JobError::retry("upstream: timeout"))
     }));
     let status = s.status();
     assert_eq!(

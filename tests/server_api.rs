@@ -4,7 +4,8 @@
 //! JSON errors, the body limit, follow-ups becoming outbox entries, and logs free of
 //! tokens and reporter identity.
 
-mod server_support;
+mod support;
+use support::server as server_support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -2,11 +2,13 @@
 //! once and works against the served API, the list never shows a token or its hash, SIGTERM
 //! stops the server cleanly, and a revoked token is refused.
 
+mod support;
+use support as cli_support;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-mod cli_support;
 use cli_support::sp4n;
 
 fn config(dir: &Path) -> PathBuf {
@@ -25,9 +27,7 @@ fn config(dir: &Path) -> PathBuf {
 /// Starts `sp4n serve` on a free port; returns the child and the API's base URL once the
 /// ready line was printed.
 async fn serve(cfg: &Path) -> (tokio::process::Child, String) {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_sp4n"))
-        .arg("--config")
-        .arg(cfg)
+    let mut child = support::command(Some(cfg))
         .args(["serve", "--listen", "127.0.0.1:0"])
         .stderr(Stdio::piped())
         .kill_on_drop(true)

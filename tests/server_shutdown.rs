@@ -6,7 +6,8 @@
 //! subscriber (as `server_api` does, to inspect logs) an event emitted while a worker
 //! thread's thread-locals are being destroyed aborts the process.
 
-mod server_support;
+mod support;
+use support::server as server_support;
 
 use server_support::{opds, start};
 use sp4n::server::AppState;

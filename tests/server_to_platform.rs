@@ -2,8 +2,9 @@
 //! delivers it to the simulator over TLS, and it lands on the platform exactly once, even
 //! when the answer to the first send is lost and the platform ignores refs.
 
-mod pull_support;
-mod server_support;
+mod support;
+use support::pull as pull_support;
+use support::server as server_support;
 
 use pull_support::{opts, start};
 use sp4n::mapping::{MappingRouter, load_active};

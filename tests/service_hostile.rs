@@ -11,8 +11,8 @@ use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
-mod cli_support;
-use cli_support::sp4n;
+mod support;
+use support::sp4n;
 
 fn mappings() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings")

@@ -10,6 +10,8 @@
 //! expectation. The report as of earlier instants (`sp4n report --at`) over the final
 //! store gives the counts recorded at those instants.
 
+mod support;
+
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use sp4n::mapping::{MappingRouter, Mappings};
 use sp4n::model::{Author, Complaint, Status, WIB};
@@ -397,9 +399,7 @@ async fn clocks_and_categories_across_the_turn_of_the_year() {
         &recorded[recorded.len() / 2],
         &recorded[recorded.len() - 1],
     ] {
-        let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_sp4n"))
-            .arg("--config")
-            .arg(&cfg)
+        let o = support::command(Some(&cfg))
             .args(["report", "--json", "--at", &at.to_rfc3339()])
             .output()
             .await

@@ -3,7 +3,9 @@
 //! opens and holds exactly the same complaints and histories; at the end a compaction
 //! that completes leaves no dead bytes and no stray segment.
 
-mod pull_support;
+mod support;
+use support as cli_support;
+use support::pull as pull_support;
 
 use pull_support::*;
 use sp4n::sim::Faults;
@@ -11,7 +13,6 @@ use sp4n::store::{ComplaintFilter, Store};
 use std::path::Path;
 use std::time::Duration;
 
-mod cli_support;
 use cli_support::sp4n;
 
 /// Everything a person can read from the store: records and histories.
@@ -56,9 +57,7 @@ async fn killed_compactions_lose_nothing() {
     let mut window: u64 = 300;
     while kills < 20 && runs < 500 {
         runs += 1;
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_sp4n"))
-            .arg("--config")
-            .arg(&cfg)
+        let mut child = support::command(Some(&cfg))
             .args(["store", "compact", "--json"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())

@@ -4,6 +4,9 @@
 //! store, and the simulator over TLS (`--vocabulary other` where a second deployment is
 //! needed).
 
+mod support;
+use support::mapcli as mapcli_support;
+
 use chrono::{TimeZone, Utc};
 use sp4n::mapping::{MappingRouter, Mappings};
 use sp4n::pull::{Mode, PullOptions};
@@ -16,7 +19,6 @@ use std::sync::Arc;
 /// A rule naming a topic by an example id: adopt renames it by its path of names.
 const EDIT: &str = "\n[[rule]]\nid = \"uji-jalan\"\ndescription = \"Uji: jalan ke Dishub\"\ntarget = \"DISHUB\"\npriority = 99999\ntopics = [\"41\"]\n";
 
-mod mapcli_support;
 use mapcli_support::{copy_mappings, sp4n, write_config};
 
 async fn start_sim(dir: &Path, vocab: &'static sp4n::sim::Vocabulary) -> SimHandle {

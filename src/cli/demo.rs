@@ -58,10 +58,10 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> Result<i32, CliError> {
         .await?;
     let summary = Summary::of(&all);
     let now = chrono::Utc::now();
-    let (cal, _) = super::report::load_calendar(std::path::Path::new("mappings"));
+    let (cal, _) = crate::app::report::load_calendar(std::path::Path::new("mappings"));
     let names = crate::mapping::embedded();
     let rows = store
-        .run(move |s| super::report::rows(s, &names, &cal, now))
+        .run(move |s| crate::app::report::rows(s, &names, &cal, now))
         .await?;
     let coord = crate::report::Report::build(&rows, Default::default(), now);
     let held = store.run(|s| s.held_count()).await?;

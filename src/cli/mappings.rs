@@ -11,15 +11,14 @@
 //! `explain` may quote matched keywords of rahasia complaints: it is an administrator
 //! command and its output is printed, never logged.
 
-use super::{CliError, Ctx, EXIT_CONFIG, EXIT_STORE, EXIT_TOKEN, EXIT_UNAVAILABLE};
+use super::{CliError, Ctx, EXIT_CONFIG, EXIT_STORE};
+use crate::app::{context, mappings as app_mappings, reroute};
 use crate::config::{Config, DEFAULT_CONFIG_FILE};
 use crate::diag::{Diagnostic, Severity};
 use crate::mapping::vocabulary::Vocabulary;
-use crate::mapping::{Mappings, Move, Route, TRIAGE, render_preview, today_wib};
-use crate::model::{Complaint, Status};
-use crate::push::input::DEFAULT_DISPOSITION_NOTE;
-use crate::store::{EventKind, NewOutboxEntry, RoutedBy, Routing, Store, StoredComplaint, new_ref};
-use crate::upstream::{ErrorCode, UpstreamError, WriteAction, WriteRequest};
+use crate::mapping::{Mappings, render_preview, today_wib};
+use crate::model::Complaint;
+use crate::store::{RoutedBy, Routing};
 use serde::Serialize;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -201,97 +200,6 @@ fn optional_config(ctx: &Ctx) -> Result<Option<Config>, CliError> {
     ctx.config().map(Some)
 }
 
-/// The platform's vocabulary kept in the store of `cfg`, when there is one to read;
-/// otherwise why not (for the warning).
-async fn stored_vocabulary(cfg: Option<&Config>) -> (Option<Vocabulary>, Option<String>) {
-    let Some(cfg) = cfg else {
-        return (
-            None,
-            Some("no configuration, so no store to read it from".into()),
-        );
-    };
-    let path = cfg.store_path();
-    if !path.exists() {
-        return (
-            None,
-            Some(format!("the store {} does not exist yet", path.display())),
-        );
-    }
-    match super::open_store(&path).await {
-        Ok(store) => match store.run(crate::mapping::vocabulary::stored).await {
-            Ok(Some(v)) => (Some(v), None),
-            Ok(None) => (None, Some("no pull has read them yet".into())),
-            Err(e) => (None, Some(e.to_string())),
-        },
-        Err(e) => (None, Some(e.message)),
-    }
-}
-
-/// Keeps a vocabulary read on demand in the store, when the store can be opened (a
-/// running agent holds it: then the next pull reads it anyway).
-async fn keep_vocabulary(cfg: &Config, v: &Vocabulary) -> Vec<crate::mapping::vocabulary::Change> {
-    let Ok(store) = super::open_store(&cfg.store_path()).await else {
-        return Vec::new();
-    };
-    let v = v.clone();
-    match store
-        .run(move |s| crate::mapping::vocabulary::record(s, v))
-        .await
-    {
-        Ok(r) => r.changes,
-        Err(e) => {
-            tracing::warn!(error = %e, "Could not keep the platform's vocabulary in the store.");
-            Vec::new()
-        }
-    }
-}
-
-/// The warning shown while the files are checked against the shipped example tree.
-fn example_tree_warning(dir: &Path, why: Option<&str>) -> Diagnostic {
-    Diagnostic::warning(
-        &dir.join("rules.toml"),
-        "",
-        None,
-        format!(
-            "{}{}",
-            crate::mapping::vocabulary::NOT_FETCHED,
-            why.map(|w| format!(" ({w})")).unwrap_or_default()
-        ),
-        "run `sp4n pull` or `sp4n mappings topics` with the configuration, or `sp4n mappings check --online`",
-    )
-}
-
-/// Loads mapping files for a command that needs them valid, checked against the
-/// platform's vocabulary when it was read; exit 2 with the errors.
-fn load_valid(dir: &Path, vocab: Option<&Vocabulary>) -> Result<Mappings, CliError> {
-    let loaded =
-        crate::mapping::read_sources(dir).and_then(|s| crate::mapping::check_against(s, vocab));
-    loaded.map(|(m, _)| m).map_err(|d| {
-        CliError::new(
-            EXIT_CONFIG,
-            format!(
-                "{}\n\nthe mapping files in {} are invalid: fix them (`sp4n mappings check --dir {}`), then run again",
-                crate::diag::render_all(&d),
-                dir.display(),
-                dir.display()
-            ),
-        )
-    })
-}
-
-#[derive(Debug, Serialize)]
-struct CheckReport {
-    dir: PathBuf,
-    valid: bool,
-    revision: Option<String>,
-    rules: Option<usize>,
-    opds: Option<usize>,
-    online: bool,
-    errors: usize,
-    warnings: usize,
-    diagnostics: Vec<Diagnostic>,
-}
-
 async fn check(ctx: &Ctx, online: bool, dir: Option<PathBuf>) -> Result<i32, CliError> {
     let cfg = match (&dir, online) {
         (Some(_), false) => None,
@@ -310,73 +218,18 @@ async fn check(ctx: &Ctx, online: bool, dir: Option<PathBuf>) -> Result<i32, Cli
             ),
         ));
     }
-    let mut diagnostics = Vec::new();
     let (vocab, why_not) = match (online, &cfg) {
         (true, Some(cfg)) => {
-            let v = fetch_platform(cfg).await?;
-            keep_vocabulary(cfg, &v).await;
+            let v = context::fetch_vocabulary(cfg).await?;
+            context::keep_vocabulary(cfg, &v).await;
             (Some(v), None)
         }
-        _ => stored_vocabulary(cfg.as_ref()).await,
+        _ => match context::stored_vocabulary(cfg.as_ref()).await {
+            Ok(v) => (Some(v), None),
+            Err(why) => (None, Some(why.to_string())),
+        },
     };
-    if vocab.is_none() {
-        diagnostics.push(example_tree_warning(&dir, why_not.as_deref()));
-    }
-    let mut summary = (None, None, None);
-    let loaded = crate::mapping::read_sources(&dir)
-        .and_then(|s| Mappings::from_sources(s, vocab.as_ref().map(|v| v.topics.as_slice())));
-    match loaded {
-        Ok((m, warnings)) => {
-            diagnostics.extend(warnings);
-            if let Some(v) = &vocab {
-                if online {
-                    diagnostics.extend(m.check_online(&v.topics, &v.units));
-                } else {
-                    diagnostics.extend(m.check_units(&v.units, today_wib()));
-                }
-            }
-            summary = (
-                Some(m.revision().to_string()),
-                Some(m.rule_count()),
-                Some(m.opds().len()),
-            );
-        }
-        Err(d) => {
-            diagnostics.extend(d);
-            // Report the unit errors in the same run: the OPD entries do not depend on
-            // the topics, so read them with the example tree.
-            if let Some(v) = &vocab
-                && let Ok((m, _)) =
-                    crate::mapping::read_sources(&dir).and_then(|s| Mappings::from_sources(s, None))
-            {
-                diagnostics.extend(m.check_units(&v.units, today_wib()));
-            }
-        }
-    }
-    let cal = dir.join("calendar.toml");
-    if cal.exists() {
-        diagnostics.extend(crate::sla::Calendar::check(&cal, chrono::Utc::now()));
-    } else {
-        diagnostics.push(Diagnostic::warning(
-            &cal,
-            "",
-            None,
-            "there is no calendar.toml: working-day clocks count weekends and fixed-date holidays only",
-            "copy mappings/calendar.toml from the release and add this year's holidays",
-        ));
-    }
-    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-    let report = CheckReport {
-        valid: errors == 0,
-        revision: summary.0,
-        rules: summary.1,
-        opds: summary.2,
-        online,
-        errors,
-        warnings: diagnostics.len() - errors,
-        diagnostics,
-        dir,
-    };
+    let report = app_mappings::check(dir, vocab.as_ref(), why_not.as_deref(), online);
     if ctx.json {
         ctx.print_json(&report)?;
     } else {
@@ -414,30 +267,6 @@ async fn check(ctx: &Ctx, online: bool, dir: Option<PathBuf>) -> Result<i32, Cli
     Ok(if report.valid { 0 } else { EXIT_CONFIG })
 }
 
-fn upstream_error(what: &str, e: UpstreamError) -> CliError {
-    let code = match &e {
-        UpstreamError::Rejected {
-            code: ErrorCode::TokenInvalid,
-            ..
-        } => EXIT_TOKEN,
-        UpstreamError::Config(_) => EXIT_CONFIG,
-        _ => EXIT_UNAVAILABLE,
-    };
-    CliError::new(code, format!("{what}: {e}; {}", e.guidance()))
-}
-
-async fn fetch_platform(cfg: &Config) -> Result<Vocabulary, CliError> {
-    let client = super::push::client(cfg)?;
-    crate::mapping::vocabulary::fetch(&client, chrono::Utc::now())
-        .await
-        .map_err(|e| match e {
-            crate::mapping::vocabulary::VocabularyError::Upstream { what, source } => {
-                upstream_error(&format!("{what} failed"), source)
-            }
-            crate::mapping::vocabulary::VocabularyError::Store(e) => e.into(),
-        })
-}
-
 #[derive(Debug, Serialize)]
 struct ExplainReport {
     #[serde(flatten)]
@@ -453,21 +282,22 @@ async fn explain(ctx: &Ctx, id: Option<u64>, file: Option<PathBuf>) -> Result<i3
     let (complaint, mappings, stored, rejected) = match (id, file) {
         (_, Some(file)) => {
             let c = complaint_from_file(&file, &cfg)?;
-            let (vocab, _) = stored_vocabulary(Some(&cfg)).await;
+            let vocab = context::stored_vocabulary(Some(&cfg)).await.ok();
             (
                 c,
-                load_valid(&cfg.mappings.dir, vocab.as_ref())?,
+                app_mappings::load_valid(&cfg.mappings.dir, vocab.as_ref())?,
                 None,
                 false,
             )
         }
         (Some(id), None) => {
             let store = ctx.open_store(&cfg).await?;
-            let active = super::pull::active_mappings(&cfg, &store).await?;
+            let active = crate::app::context::active_mappings(&cfg, &store).await?;
+            super::print_rejected(&active);
             let rec = store
                 .run(move |s| s.get_complaint(id))
                 .await?
-                .ok_or_else(|| unknown_complaint(id))?;
+                .ok_or_else(|| reroute::unknown_complaint(id))?;
             let m = Mappings::clone(&active.mappings);
             (rec.complaint, m, rec.routing, active.rejected.is_some())
         }
@@ -509,34 +339,13 @@ async fn explain(ctx: &Ctx, id: Option<u64>, file: Option<PathBuf>) -> Result<i3
     Ok(0)
 }
 
-fn unknown_complaint(id: u64) -> CliError {
-    CliError::new(
-        EXIT_CONFIG,
-        format!(
-            "complaint {id} is not in the local store: check the tracking id, or run `sp4n pull` first if it is new"
-        ),
-    )
-}
-
 /// Reads a complaint from a file holding a `<laporan>` element or a getlaporan answer.
 fn complaint_from_file(path: &Path, cfg: &Config) -> Result<Complaint, CliError> {
     let bad = |m: String| CliError::new(EXIT_CONFIG, format!("{}: {m}", path.display()));
     let text = crate::limits::read_to_string_capped(path, crate::limits::MAX_INPUT_FILE_BYTES)
         .map_err(|e| bad(format!("cannot read it: {e}")))?;
-    let mut body = text.trim_start_matches('\u{feff}').trim_start();
-    if body.starts_with("<?xml")
-        && let Some(end) = body.find("?>")
-    {
-        body = body[end + 2..].trim_start();
-    }
-    let whole = body.starts_with("<lapor>") || body.starts_with("<lapor ");
-    let doc = if whole {
-        body.to_string()
-    } else {
-        format!("<lapor status=\"ok\">{body}</lapor>")
-    };
-    use crate::upstream::xml::{Outcome, parse_laporan_answer};
-    match parse_laporan_answer(&doc, &cfg.upstream.labels()) {
+    use crate::upstream::xml::{Outcome, parse_laporan_file};
+    match parse_laporan_file(&text, &cfg.upstream.labels()) {
         Ok(Outcome::Ok(Ok(raw))) => Ok(raw.complaint),
         Ok(Outcome::Ok(Err(set_aside))) => Err(bad(format!(
             "the <laporan> is not valid: {}",
@@ -552,83 +361,20 @@ fn complaint_from_file(path: &Path, cfg: &Config) -> Result<Complaint, CliError>
     }
 }
 
-/// One complaint that would move: its stored routing against the new one.
-fn stored_route(s: &StoredComplaint) -> Route {
-    Route {
-        opd: s.opd().to_string(),
-        rule_id: s
-            .routing
-            .as_ref()
-            .map_or_else(|| "-".to_string(), |r| r.rule_id.clone()),
-    }
-}
-
-/// The complaints the rules may move: in the stream and routed by the rules (or never).
-fn movable(s: &StoredComplaint) -> bool {
-    s.in_stream
-        && s.routing
-            .as_ref()
-            .is_none_or(|r| matches!(r.by, RoutedBy::Rules))
-}
-
-/// Re-routes the movable stored complaints with `m`; the ones whose OPD would change.
-async fn moves(store: &Store, m: std::sync::Arc<Mappings>) -> Result<Vec<Move>, CliError> {
-    let on = today_wib();
-    Ok(store
-        .run(move |s| {
-            let mut out = Vec::new();
-            s.for_each_complaint(|rec| {
-                if movable(&rec) {
-                    let to = m.route(&rec.complaint, on);
-                    if to.opd != rec.opd() {
-                        out.push(Move {
-                            tracking_id: rec.tracking_id(),
-                            from: stored_route(&rec),
-                            to,
-                        });
-                    }
-                }
-                true
-            })?;
-            Ok::<_, crate::store::StoreError>(out)
-        })
-        .await?)
-}
-
-#[derive(Debug, Serialize)]
-struct PairCount {
-    from: String,
-    to: String,
-    count: usize,
-}
-
-fn pair_counts(moves: &[Move]) -> Vec<PairCount> {
-    let mut pairs: std::collections::BTreeMap<(String, String), usize> = Default::default();
-    for m in moves {
-        *pairs
-            .entry((m.from.opd.clone(), m.to.opd.clone()))
-            .or_default() += 1;
-    }
-    pairs
-        .into_iter()
-        .map(|((from, to), count)| PairCount { from, to, count })
-        .collect()
-}
-
 async fn preview(ctx: &Ctx, against: Option<PathBuf>) -> Result<i32, CliError> {
     let cfg = ctx.config()?;
     let dir = against.unwrap_or_else(|| cfg.mappings.dir.clone());
     let store = ctx.open_store(&cfg).await?;
     let vocab = store.run(crate::mapping::vocabulary::stored).await?;
-    let m = std::sync::Arc::new(load_valid(&dir, vocab.as_ref())?);
+    let m = std::sync::Arc::new(app_mappings::load_valid(&dir, vocab.as_ref())?);
     let revision = m.revision().to_string();
-    let moves = moves(&store, m).await?;
+    let moves = reroute::moves(&store, m).await?;
     if ctx.json {
         ctx.print_json(&serde_json::json!({
             "dir": dir,
             "revision": revision,
             "moves": moves,
-            "by_pair": pair_counts(&moves),
+            "by_pair": reroute::pair_counts(&moves),
         }))?;
     } else {
         println!("{}", render_preview(&moves));
@@ -641,134 +387,21 @@ async fn preview(ctx: &Ctx, against: Option<PathBuf>) -> Result<i32, CliError> {
     Ok(0)
 }
 
-/// The disposition a reroute queues with auto_dispose: to the new OPD's unit, when the
-/// complaint is open and not already at that unit.
-fn auto_disposition(
-    cfg: &Config,
-    m: &Mappings,
-    c: &Complaint,
-    opd: &str,
-    who: &str,
-) -> Option<NewOutboxEntry> {
-    if !cfg.mappings.auto_dispose || opd == TRIAGE {
-        return None;
-    }
-    let unit = m.opd_on(opd, today_wib())?.unit_id.clone()?;
-    let needed = matches!(c.status, Status::BelumDitindaklanjuti | Status::Proses)
-        && c.unit.as_ref().is_none_or(|u| u.id != unit);
-    needed.then(|| NewOutboxEntry {
-        opd: opd.to_string(),
-        requested_by: who.to_string(),
-        request: WriteRequest {
-            ref_: new_ref(),
-            action: WriteAction::Disposisi {
-                tracking_id: c.tracking_id,
-                unit,
-                catatan: DEFAULT_DISPOSITION_NOTE.to_string(),
-            },
-        },
-    })
-}
-
-#[derive(Debug, Serialize)]
-struct Moved {
-    tracking_id: u64,
-    from: String,
-    to: String,
-    rule_id: String,
-    disposition_ref: Option<String>,
-}
-
-/// Moves one complaint from `from` to `to` in one store update (refused when someone
-/// moved it meanwhile).
-async fn apply_move(
-    store: &Store,
-    cfg: &Config,
-    m: &Mappings,
-    mv: &Move,
-    revision: &str,
-    who: &str,
-) -> Result<Moved, CliError> {
-    let id = mv.tracking_id;
-    let rec = store
-        .run(move |s| s.get_complaint(id))
-        .await?
-        .ok_or_else(|| unknown_complaint(id))?;
-    let outbox: Vec<NewOutboxEntry> = auto_disposition(cfg, m, &rec.complaint, &mv.to.opd, who)
-        .into_iter()
-        .collect();
-    let disposition_ref = outbox.first().map(|e| e.request.ref_.clone());
-    let (from, to, rule, rev, by) = (
-        mv.from.opd.clone(),
-        mv.to.opd.clone(),
-        mv.to.rule_id.clone(),
-        revision.to_string(),
-        who.to_string(),
-    );
-    store
-        .run(move |s| {
-            s.update_complaint(
-                id,
-                |r| {
-                    if r.opd() != from {
-                        return Err(format!(
-                            "complaint {id} moved to {} meanwhile; run the command again",
-                            r.opd()
-                        ));
-                    }
-                    r.routing = Some(Routing {
-                        opd: to.clone(),
-                        rule_id: rule.clone(),
-                        revision: rev.clone(),
-                        routed_at: chrono::Utc::now(),
-                        by: RoutedBy::Person(by.clone()),
-                    });
-                    Ok(vec![EventKind::Rerouted {
-                        from: from.clone(),
-                        to: to.clone(),
-                        by: by.clone(),
-                    }])
-                },
-                outbox,
-            )
-        })
-        .await?
-        .ok_or_else(|| unknown_complaint(id))?;
-    Ok(Moved {
-        tracking_id: id,
-        from: mv.from.opd.clone(),
-        to: mv.to.opd.clone(),
-        rule_id: mv.to.rule_id.clone(),
-        disposition_ref,
-    })
-}
-
 pub async fn run_reroute(ctx: &Ctx, a: RerouteArgs) -> Result<i32, CliError> {
     let who = operator(a.by)?;
     let cfg = ctx.config()?;
     let store = ctx.open_store(&cfg).await?;
-    let active = super::pull::active_mappings(&cfg, &store).await?;
+    let active = crate::app::context::active_mappings(&cfg, &store).await?;
+    super::print_rejected(&active);
     let m = active.mappings.clone();
     let revision = m.revision().to_string();
     let planned = match a.tracking_id {
-        Some(id) => {
-            let rec = store
-                .run(move |s| s.get_complaint(id))
-                .await?
-                .ok_or_else(|| unknown_complaint(id))?;
-            let to = m.route(&rec.complaint, today_wib());
-            if to.opd == rec.opd() {
-                vec![]
-            } else {
-                vec![Move {
-                    tracking_id: id,
-                    from: stored_route(&rec),
-                    to,
-                }]
-            }
-        }
+        Some(id) => reroute::move_of(&store, &m, id)
+            .await?
+            .into_iter()
+            .collect(),
         None => {
-            let planned = moves(&store, m.clone()).await?;
+            let planned = reroute::moves(&store, m.clone()).await?;
             if !ctx.json {
                 println!("{}", render_preview(&planned));
             }
@@ -781,7 +414,7 @@ pub async fn run_reroute(ctx: &Ctx, a: RerouteArgs) -> Result<i32, CliError> {
     };
     let mut moved = Vec::new();
     for mv in &planned {
-        moved.push(apply_move(&store, &cfg, &m, mv, &revision, &who).await?);
+        moved.push(reroute::apply(&store, &cfg, &m, mv, &who).await?);
     }
     if ctx.json {
         ctx.print_json(&serde_json::json!({ "revision": revision, "moved": moved }))?;
@@ -826,52 +459,24 @@ fn confirm(n: usize) -> Result<bool, CliError> {
 async fn listing_vocabulary(ctx: &Ctx, stored: bool) -> Result<Vocabulary, CliError> {
     let cfg = ctx.config()?;
     if stored {
-        let (v, why) = stored_vocabulary(Some(&cfg)).await;
-        return v.ok_or_else(|| {
+        return context::stored_vocabulary(Some(&cfg)).await.map_err(|why| {
             CliError::new(
                 EXIT_CONFIG,
                 format!(
-                    "no copy of the platform's topics and units is kept ({}): run without --stored to ask the platform",
-                    why.unwrap_or_default()
+                    "no copy of the platform's topics and units is kept ({why}): run without --stored to ask the platform"
                 ),
             )
         });
     }
-    let v = fetch_platform(&cfg).await?;
-    keep_vocabulary(&cfg, &v).await;
+    let v = context::fetch_vocabulary(&cfg).await?;
+    context::keep_vocabulary(&cfg, &v).await;
     Ok(v)
-}
-
-#[derive(Debug, Serialize)]
-struct UnitRow {
-    id: String,
-    name: String,
-    active: bool,
-    /// The OPD codes whose entry in force names this unit.
-    opd: Vec<String>,
 }
 
 async fn list_units(ctx: &Ctx, stored: bool) -> Result<i32, CliError> {
     let v = listing_vocabulary(ctx, stored).await?;
     let cfg = ctx.config()?;
-    let m = crate::mapping::read_sources(&cfg.mappings.dir)
-        .and_then(|s| Mappings::from_sources(s, Some(&v.topics)))
-        .ok();
-    let on = today_wib();
-    let rows: Vec<UnitRow> = v
-        .units
-        .iter()
-        .map(|u| UnitRow {
-            id: u.id.clone(),
-            name: u.name.clone(),
-            active: u.active,
-            opd: m
-                .as_ref()
-                .and_then(|m| m.0.opd_by_unit(&u.id, on))
-                .map(|o| vec![o.code.clone()])
-                .unwrap_or_default(),
-        })
-        .collect();
+    let rows = app_mappings::unit_rows(&v, &cfg.mappings.dir);
     if ctx.json {
         ctx.print_json(&serde_json::json!({ "fetched_at": v.fetched_at, "units": rows }))?;
         return Ok(0);
@@ -897,36 +502,14 @@ async fn list_units(ctx: &Ctx, stored: bool) -> Result<i32, CliError> {
     Ok(0)
 }
 
-#[derive(Debug, Serialize)]
-struct TopicRow {
-    id: String,
-    parent: String,
-    name: String,
-    /// The path of names a rule can use.
-    path: String,
-}
-
 async fn list_topics(ctx: &Ctx, stored: bool) -> Result<i32, CliError> {
     let v = listing_vocabulary(ctx, stored).await?;
-    let tree = crate::mapping::world::TopicTree::new(&v.topics);
-    let rows: Vec<TopicRow> = v
-        .topics
-        .iter()
-        .filter_map(|t| {
-            let i = tree.get(&t.id)?;
-            Some(TopicRow {
-                id: t.id.clone(),
-                parent: t.parent.clone(),
-                name: t.name.clone(),
-                path: tree.path(i),
-            })
-        })
-        .collect();
+    let rows = app_mappings::topic_rows(&v);
     if ctx.json {
         ctx.print_json(&serde_json::json!({ "fetched_at": v.fetched_at, "topics": rows }))?;
         return Ok(0);
     }
-    let mut sorted: Vec<&TopicRow> = rows.iter().collect();
+    let mut sorted: Vec<&app_mappings::TopicRow> = rows.iter().collect();
     sorted.sort_by(|a, b| a.path.cmp(&b.path));
     println!(
         "{} topic(s) of the platform (read {}); rules may use the id or the path:",
@@ -939,55 +522,11 @@ async fn list_topics(ctx: &Ctx, stored: bool) -> Result<i32, CliError> {
     Ok(0)
 }
 
-#[derive(Debug, Serialize)]
-struct AdoptReport {
-    dir: PathBuf,
-    written: bool,
-    #[serde(flatten)]
-    plan: crate::mapping::adopt::Plan,
-    /// After --write: the errors `mappings check` still finds.
-    remaining_errors: Vec<Diagnostic>,
-}
-
 async fn adopt(ctx: &Ctx, write: bool, dir: Option<PathBuf>) -> Result<i32, CliError> {
     let cfg = ctx.config()?;
     let dir = dir.unwrap_or_else(|| cfg.mappings.dir.clone());
-    let sources = crate::mapping::read_sources(&dir).map_err(|d| {
-        CliError::new(
-            EXIT_CONFIG,
-            format!(
-                "{}\n\ncannot read the mapping files",
-                crate::diag::render_all(&d)
-            ),
-        )
-    })?;
-    let v = fetch_platform(&cfg).await?;
-    keep_vocabulary(&cfg, &v).await;
-    let example = crate::mapping::world::TopicTree::modelled();
-    let plan = crate::mapping::adopt::plan(&sources, &v.topics, &v.units, &example, today_wib())
-        .map_err(|e| CliError::new(EXIT_CONFIG, format!("{e}; fix the file, then run again")))?;
-    let mut remaining = Vec::new();
-    if write && !plan.edits.is_empty() {
-        for f in crate::mapping::adopt::apply(&sources, &plan) {
-            if sources.iter().any(|s| s.path == f.path && s.text != f.text) {
-                write_atomically(&f.path, &f.text)?;
-            }
-        }
-    }
-    if write {
-        let after = crate::mapping::read_sources(&dir)
-            .and_then(|s| crate::mapping::check_against(s, Some(&v)));
-        if let Err(d) = after {
-            remaining = d.into_iter().filter(Diagnostic::is_error).collect();
-        }
-    }
-    let unmatched = !plan.unmatched.is_empty();
-    let report = AdoptReport {
-        dir: dir.clone(),
-        written: write && !plan.edits.is_empty(),
-        plan,
-        remaining_errors: remaining,
-    };
+    let (report, sources) = app_mappings::adopt(&cfg, dir.clone(), write).await?;
+    let unmatched = !report.plan.unmatched.is_empty();
     if ctx.json {
         ctx.print_json(&report)?;
     } else {
@@ -1024,25 +563,4 @@ async fn adopt(ctx: &Ctx, write: bool, dir: Option<PathBuf>) -> Result<i32, CliE
     } else {
         0
     })
-}
-
-/// Replaces a file by writing a sibling and renaming it over, so an interrupted write
-/// never leaves half a file for the next run to read.
-fn write_atomically(path: &Path, text: &str) -> Result<(), CliError> {
-    let fail = |e: std::io::Error| {
-        CliError::new(
-            EXIT_STORE,
-            format!(
-                "cannot write {}: {e}; check the folder's permissions",
-                path.display()
-            ),
-        )
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-    use std::io::Write;
-    tmp.write_all(text.as_bytes()).map_err(fail)?;
-    tmp.as_file().sync_all().map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
 }

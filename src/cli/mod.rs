@@ -20,6 +20,7 @@ mod store;
 mod token;
 mod triage;
 
+use crate::app::AppError;
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_FILE};
 use crate::store::{Store, StoreError};
 use clap::{Parser, Subcommand};
@@ -347,6 +348,20 @@ pub async fn open_store(path: &Path) -> Result<Store, CliError> {
         .map_err(CliError::from)
 }
 
+/// Prints the errors of a rejected mapping edit (the last valid revision keeps routing).
+pub fn print_rejected(active: &crate::mapping::Active) {
+    if let Some(errors) = &active.rejected {
+        tracing::warn!(
+            errors = errors.len(),
+            kept = active.mappings.revision(),
+            "The mapping files are invalid; routing with the last valid revision."
+        );
+        for d in errors {
+            eprintln!("{d}\n");
+        }
+    }
+}
+
 /// An error at the command line's edge: a message saying what to do, and an exit code.
 #[derive(Debug)]
 pub struct CliError {
@@ -370,6 +385,29 @@ impl std::fmt::Display for CliError {
 }
 
 impl std::error::Error for CliError {}
+
+impl From<AppError> for CliError {
+    fn from(e: AppError) -> Self {
+        use crate::upstream::{ErrorCode, UpstreamError};
+        let code = match &e {
+            AppError::Config(_) | AppError::Refused(_) | AppError::NoValidMappings(_) => {
+                EXIT_CONFIG
+            }
+            AppError::Store(e) => e.exit_code(),
+            AppError::Io(_) => EXIT_STORE,
+            AppError::Unavailable(_) => EXIT_UNAVAILABLE,
+            AppError::Upstream { source, .. } => match source {
+                UpstreamError::Rejected {
+                    code: ErrorCode::TokenInvalid,
+                    ..
+                } => EXIT_TOKEN,
+                UpstreamError::Config(_) => EXIT_CONFIG,
+                _ => EXIT_UNAVAILABLE,
+            },
+        };
+        CliError::new(code, e.to_string())
+    }
+}
 
 impl From<StoreError> for CliError {
     fn from(e: StoreError) -> Self {

@@ -6,14 +6,11 @@
 //! print a run report that always includes the number of held entries.
 
 use super::{CliError, Ctx, EXIT_CONFIG, EXIT_PARTIAL, EXIT_STORE};
-use crate::config::Config;
-use crate::mapping::Mappings;
 use crate::model::{Status, format_wib_short};
-use crate::pull::Mode;
+use crate::push::PushReport;
 use crate::push::input::{self, Disposition, FollowUp, InputError, StatusChange, SubmitForm};
-use crate::push::{PushOptions, PushReport};
-use crate::store::{OutboxEntry, OutboxState, RunOutcome, RunReport, Store};
-use crate::upstream::{Client, WriteAction};
+use crate::store::{OutboxEntry, OutboxState, RunReport, Store};
+use crate::upstream::WriteAction;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -125,77 +122,24 @@ fn input_error(e: InputError) -> CliError {
     }
 }
 
-/// Loads the mapping files, checked against the platform's vocabulary stored in `store`;
-/// exit 2 with the diagnostics when they are invalid.
-pub async fn load_mappings(
-    cfg: &Config,
-    store: &crate::store::Store,
-) -> Result<Mappings, CliError> {
-    let vocab = store.run(crate::mapping::vocabulary::stored).await?;
-    let loaded = crate::mapping::read_sources(&cfg.mappings.dir)
-        .and_then(|s| crate::mapping::check_against(s, vocab.as_ref()));
-    match loaded {
-        Ok((m, _warnings)) => Ok(m),
-        Err(diags) => Err(CliError::new(
-            EXIT_CONFIG,
-            format!(
-                "the mapping files in {} are invalid:\n{}",
-                cfg.mappings.dir.display(),
-                crate::diag::render_all(&diags)
-            ),
-        )),
-    }
-}
-
-/// Push options with the paused OPDs of the mappings in force.
-async fn push_options(cfg: &Config, store: &crate::store::Store) -> Result<PushOptions, CliError> {
-    let active = super::pull::active_mappings(cfg, store).await?;
-    Ok(PushOptions::from_config(cfg).with_paused_from(&active.mappings))
-}
-
-pub(super) fn client(cfg: &Config) -> Result<Client, CliError> {
-    let token = cfg
-        .upstream
-        .load_token()
-        .map_err(|m| CliError::new(EXIT_CONFIG, m))?;
-    Client::new(&cfg.upstream, token)
-        .map_err(|e| CliError::new(EXIT_CONFIG, format!("{e}; {}", e.guidance())))
-}
-
 pub async fn run_push(ctx: &Ctx, args: PushArgs) -> Result<i32, CliError> {
     let cfg = ctx.config()?;
-    let client = client(&cfg)?;
+    let client = crate::app::context::client(&cfg)?;
     let store = ctx.open_store(&cfg).await?;
-    let mut opts = push_options(&cfg, &store).await?;
-    opts.due_now = args.now;
-    let (report, pr) = crate::push::push(&store, &client, &opts).await?;
+    let (report, pr) =
+        crate::app::sync::push(&store, &client, &cfg, args.now, &super::print_rejected).await?;
     print_run(ctx, &report, &pr)?;
     Ok(crate::pull::exit_code(&report))
 }
 
-/// One full cycle: pull (new complaints are routed as they arrive), then push; one
-/// combined report (job `sync`), saved with the others.
+/// `sp4n sync`: [`crate::app::sync::sync`], one combined report.
 pub async fn run_sync(ctx: &Ctx, args: SyncArgs) -> Result<i32, CliError> {
     let cfg = ctx.config()?;
-    let client = client(&cfg)?;
+    let client = crate::app::context::client(&cfg)?;
     let store = ctx.open_store(&cfg).await?;
-    let mut notes = super::pull::refresh_vocabulary(&store, &client, false).await?;
-    let (router, rejected) = super::pull::router(&cfg, &store).await?;
-    let opts = push_options(&cfg, &store).await?;
-    let mut popts = crate::pull::PullOptions::from_config(Mode::Pull, &cfg);
-    popts.progress = !args.quiet && !ctx.json;
-    notes.extend(super::pull::rejected_notes(rejected.as_deref()));
-    popts.notes = notes;
-    let pulled = crate::pull::pull(&store, &client, router, &popts).await?;
-    let pr = if pulled.outcome == Some(RunOutcome::TokenRefused) {
-        None
-    } else {
-        Some(crate::push::run(&store, &client, &opts).await?)
-    };
-    let report = combine(pulled, pr.as_ref());
-    let saved = report.clone();
-    let id = store.run(move |s| s.save_run_report(&saved)).await?;
-    let report = RunReport { id, ..report };
+    let progress = !args.quiet && !ctx.json;
+    let (report, pr) =
+        crate::app::sync::sync(&store, &client, &cfg, progress, &super::print_rejected).await?;
     match &pr {
         Some(pr) => print_run(ctx, &report, pr)?,
         None => {
@@ -207,33 +151,6 @@ pub async fn run_sync(ctx: &Ctx, args: SyncArgs) -> Result<i32, CliError> {
         }
     }
     Ok(crate::pull::exit_code(&report))
-}
-
-/// The sync report: the pull's figures, the push's, and the worse of the two outcomes.
-pub fn combine(pull: RunReport, push: Option<&PushReport>) -> RunReport {
-    let mut r = RunReport {
-        id: 0,
-        job: "sync".into(),
-        ..pull.clone()
-    };
-    let Some(p) = push else {
-        return r;
-    };
-    p.fill(&mut r);
-    let po = pull.outcome.unwrap_or(RunOutcome::Failed);
-    let qo = p.outcome.unwrap_or(RunOutcome::Failed);
-    use RunOutcome::*;
-    r.outcome = Some(match (po, qo) {
-        (TokenRefused, _) | (_, TokenRefused) => TokenRefused,
-        (Failed, _) | (_, Failed) => Failed,
-        // Nothing could be done at all only when both stages got nothing through.
-        (Retry, Retry) => Retry,
-        (Retry, Ok) if p.done() == 0 && p.held == 0 => Retry,
-        (Ok, Ok) => Ok,
-        _ => Partial,
-    });
-    r.finished = Some(chrono::Utc::now());
-    r
 }
 
 fn print_run(ctx: &Ctx, r: &RunReport, p: &PushReport) -> Result<(), CliError> {
@@ -457,7 +374,7 @@ pub async fn run_followup(ctx: &Ctx, a: FollowupArgs) -> Result<i32, CliError> {
     };
     let cfg = ctx.config()?;
     let store = ctx.open_store(&cfg).await?;
-    let mappings = load_mappings(&cfg, &store).await?;
+    let mappings = crate::app::context::checked_mappings(&cfg, &store).await?;
     let input = FollowUp {
         tracking_id: a.tracking_id,
         opd: a.opd,
@@ -494,7 +411,7 @@ pub async fn run_set_status(ctx: &Ctx, a: SetStatusArgs) -> Result<i32, CliError
 pub async fn run_dispose(ctx: &Ctx, a: DisposeArgs) -> Result<i32, CliError> {
     let cfg = ctx.config()?;
     let store = ctx.open_store(&cfg).await?;
-    let mappings = load_mappings(&cfg, &store).await?;
+    let mappings = crate::app::context::checked_mappings(&cfg, &store).await?;
     let input = Disposition {
         tracking_id: a.tracking_id,
         opd: a.opd,

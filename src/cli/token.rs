@@ -31,7 +31,9 @@ pub async fn run(ctx: &Ctx, cmd: TokenCmd) -> Result<i32, CliError> {
     let store = ctx.open_store(&cfg).await?;
     match cmd {
         TokenCmd::Create { role, name } => {
-            let mappings = super::push::load_mappings(&cfg, &store).await?;
+            let mappings = crate::app::context::active_mappings(&cfg, &store)
+                .await?
+                .mappings;
             let codes: Vec<&str> = mappings.opds().iter().map(|o| o.code.as_str()).collect();
             let role = Role::parse_for_new_token(&role, &codes)
                 .map_err(|e| CliError::new(EXIT_CONFIG, e.to_string()))?;

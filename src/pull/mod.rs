@@ -36,11 +36,9 @@ pub use diff::changes;
 use crate::model::{Complaint, Status, StreamKey, TrackingId};
 use crate::store::{
     ADMIN_OPD, EventKind, NewOutboxEntry, NewQuarantine, PageCommit, RoutedBy, Routing, RunOutcome,
-    RunReport, Store, StoreError, StoredComplaint, content_hash, new_ref,
+    RunReport, Store, StoreError, StoredComplaint, content_hash,
 };
-use crate::upstream::{
-    Action, Client, ErrorCode, RawComplaint, UpstreamError, WriteAction, WriteRequest,
-};
+use crate::upstream::{Action, Client, ErrorCode, RawComplaint, UpstreamError};
 use chrono::{DateTime, TimeZone, Utc};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -590,18 +588,13 @@ fn first_seen(
     // Never over a unit the platform set: only complaints without one are disposed.
     let outbox = if auto_dispose && decision.opd != ADMIN_OPD && by == RoutedBy::Rules {
         router.unit_for_opd(&decision.opd).and_then(|unit| {
-            let needed = platform::may_auto_dispose(c);
-            needed.then(|| NewOutboxEntry {
-                opd: decision.opd.clone(),
-                requested_by: "auto-dispose".into(),
-                request: WriteRequest {
-                    ref_: new_ref(),
-                    action: WriteAction::Disposisi {
-                        tracking_id: c.tracking_id,
-                        unit,
-                        catatan: "Mohon ditindaklanjuti sesuai kewenangan.".into(),
-                    },
-                },
+            platform::may_auto_dispose(c).then(|| {
+                crate::push::input::auto_disposition(
+                    c.tracking_id,
+                    &decision.opd,
+                    unit,
+                    "auto-dispose",
+                )
             })
         })
     } else {

@@ -25,6 +25,30 @@ pub const DEFAULT_DISPOSITION_NOTE: &str = "Mohon ditindaklanjuti sesuai kewenan
 /// Longest title of a locally received complaint.
 pub const MAX_TITLE_CHARS: usize = 200;
 
+/// The disposition queued without a person's request when a complaint is routed to
+/// `opd` (`[mappings] auto_dispose`: at first sight by the pull, or by a reroute): to the
+/// OPD's `unit`, with [`DEFAULT_DISPOSITION_NOTE`]. Whether one is needed is the caller's
+/// rule (the pull never disposes over a unit the platform set).
+pub fn auto_disposition(
+    tracking_id: TrackingId,
+    opd: &str,
+    unit: String,
+    requested_by: &str,
+) -> NewOutboxEntry {
+    NewOutboxEntry {
+        opd: opd.to_string(),
+        requested_by: requested_by.to_string(),
+        request: WriteRequest {
+            ref_: new_ref(),
+            action: WriteAction::Disposisi {
+                tracking_id,
+                unit,
+                catatan: DEFAULT_DISPOSITION_NOTE.to_string(),
+            },
+        },
+    }
+}
+
 /// Where the OPDs of the mapping files are looked up.
 pub trait OpdDirectory {
     /// The current entry of an OPD code.
@@ -239,7 +263,7 @@ pub fn followup(
     input: &FollowUp,
     who: &str,
 ) -> Result<OutboxEntry, InputError> {
-    policy::check_text("follow-up", &input.text).map_err(InputError::BadText)?;
+    policy::check_text("follow-up", &input.text).map_err(|e| InputError::BadText(e.0))?;
     let (_, exp) = load(store, input.tracking_id)?;
     let opd = active_opd(dir, &input.opd)?;
     if exp.opd != opd.code {
@@ -269,9 +293,10 @@ pub fn set_status(
     input: &StatusChange,
     who: &str,
 ) -> Result<OutboxEntry, InputError> {
-    policy::check_text("reason", &input.reason).map_err(InputError::BadText)?;
+    policy::check_text("reason", &input.reason).map_err(|e| InputError::BadText(e.0))?;
     let (_, exp) = load(store, input.tracking_id)?;
-    policy::check_status_change(exp.status, input.status).map_err(InputError::StatusNotAllowed)?;
+    policy::check_status_change(exp.status, input.status)
+        .map_err(|e| InputError::StatusNotAllowed(e.0))?;
     enqueue(
         store,
         exp.opd,
@@ -295,7 +320,7 @@ pub fn dispose(
         .note
         .clone()
         .unwrap_or_else(|| DEFAULT_DISPOSITION_NOTE.to_string());
-    policy::check_text("note", &note).map_err(InputError::BadText)?;
+    policy::check_text("note", &note).map_err(|e| InputError::BadText(e.0))?;
     let (_, exp) = load(store, input.tracking_id)?;
     let opd = active_opd(dir, &input.opd)?;
     open_for_work(&exp, "disposition")?;
@@ -401,14 +426,15 @@ impl SubmitForm {
         if title.is_empty() {
             return Err(bad("judul (the title) is empty: write a short title".into()));
         }
-        check_chars("title (judul)", title).map_err(bad)?;
+        check_chars("title (judul)", title).map_err(|e| bad(e.0))?;
         let n = title.chars().count();
         if n > MAX_TITLE_CHARS {
             return Err(bad(format!(
                 "judul has {n} characters; at most {MAX_TITLE_CHARS}: shorten it"
             )));
         }
-        policy::check_text("complaint text (isi)", &self.isi).map_err(InputError::BadText)?;
+        policy::check_text("complaint text (isi)", &self.isi)
+            .map_err(|e| InputError::BadText(e.0))?;
         if let Some(k) = &self.kanal
             && !crate::mapping::CHANNELS.contains(&k.as_str())
         {
@@ -467,7 +493,7 @@ impl SubmitForm {
                     ("pelapor.email", &p.email),
                     ("pelapor.telpon", &p.telpon),
                 ] {
-                    check_chars(what, v).map_err(bad)?;
+                    check_chars(what, v).map_err(|e| bad(e.0))?;
                 }
                 if p.namadepan.trim().is_empty() {
                     return Err(bad("pelapor.namadepan is empty".into()));
@@ -502,7 +528,7 @@ impl SubmitForm {
 /// Refuses characters the platform's XML cannot carry: control characters other than
 /// tab, line feed and carriage return (NUL, escape, form feed, ...), and the
 /// non-characters U+FFFE and U+FFFF. The message names the first one and where it is.
-pub fn check_chars(what: &str, text: &str) -> Result<(), String> {
+pub fn check_chars(what: &str, text: &str) -> Result<(), policy::NotAccepted> {
     let carried = |c: char| {
         matches!(c, '\t' | '\n' | '\r')
             || (' '..='~').contains(&c)
@@ -513,11 +539,11 @@ pub fn check_chars(what: &str, text: &str) -> Result<(), String> {
     let bad = text.chars().enumerate().find(|(_, c)| !carried(*c));
     match bad {
         None => Ok(()),
-        Some((i, c)) => Err(format!(
+        Some((i, c)) => Err(policy::NotAccepted(format!(
             "the {what} contains the control character U+{:04X} at character {} that the platform cannot carry: remove it (text copied from another program or a binary file can bring these in)",
             c as u32,
             i + 1
-        )),
+        ))),
     }
 }
 
@@ -563,7 +589,7 @@ pub fn discard(
     reason: &str,
     who: &str,
 ) -> Result<OutboxEntry, InputError> {
-    policy::check_text("reason", reason).map_err(InputError::BadText)?;
+    policy::check_text("reason", reason).map_err(|e| InputError::BadText(e.0))?;
     let mut e = entry(store, seq)?;
     if e.state.is_finished() {
         return Err(InputError::EntryState {

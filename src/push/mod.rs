@@ -327,7 +327,8 @@ pub async fn run(
     Ok(report)
 }
 
-/// One run of `sp4n push`: [`run`] recorded as a saved run report (job `push`).
+/// One run of `sp4n push` (and of the agent's push job): [`run`] recorded as a saved run
+/// report and as the last run of job `push`.
 pub async fn push(
     store: &Store,
     client: &Client,
@@ -344,7 +345,20 @@ pub async fn push(
     r.outcome = pr.outcome;
     r.finished = Some(Utc::now());
     let saved = r.clone();
-    r.id = store.run(move |s| s.save_run_report(&saved)).await?;
+    // Recorded as the pull records its job: the report, and the job's last run.
+    r.id = store
+        .run(move |s| {
+            let id = s.save_run_report(&saved)?;
+            s.set_job_run(&crate::store::JobRun {
+                job: saved.job.clone(),
+                started,
+                finished: saved.finished,
+                outcome: saved.outcome,
+                report_id: Some(id),
+            })?;
+            Ok::<_, StoreError>(id)
+        })
+        .await?;
     Ok((r, pr))
 }
 

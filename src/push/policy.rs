@@ -224,34 +224,41 @@ pub fn status_allowed_from(nilai: Status) -> &'static [Status] {
 pub const OPEN_FOR_WORK: [Status; 2] = [Status::BelumDitindaklanjuti, Status::Proses];
 
 /// Checks a text a person typed for a follow-up or a reason.
-pub fn check_text(what: &str, text: &str) -> Result<(), String> {
+/// A local input the contract does not accept, with what to change (never retried).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NotAccepted(pub String);
+
+pub fn check_text(what: &str, text: &str) -> Result<(), NotAccepted> {
     let n = text.trim().chars().count();
     if n == 0 {
-        return Err(format!("the {what} is empty: write what was done"));
+        return Err(NotAccepted(format!(
+            "the {what} is empty: write what was done"
+        )));
     }
     let total = text.chars().count();
     if total > MAX_TEXT_CHARS {
-        return Err(format!(
+        return Err(NotAccepted(format!(
             "the {what} has {total} characters; the platform accepts at most {MAX_TEXT_CHARS}: shorten it"
-        ));
+        )));
     }
     crate::push::input::check_chars(what, text)
 }
 
 /// Checks that a status change fits the complaint's current status.
-pub fn check_status_change(current: Status, nilai: Status) -> Result<(), String> {
+pub fn check_status_change(current: Status, nilai: Status) -> Result<(), NotAccepted> {
     let from = status_allowed_from(nilai);
     if from.is_empty() {
-        return Err(format!(
+        return Err(NotAccepted(format!(
             "'{nilai}' cannot be set by the instansi: choose selesai, ditunda or bukan_wewenang"
-        ));
+        )));
     }
     if !from.contains(&current) {
         let allowed: Vec<String> = from.iter().map(|s| format!("'{s}'")).collect();
-        return Err(format!(
+        return Err(NotAccepted(format!(
             "the complaint is '{current}'; '{nilai}' is accepted only from {}",
             allowed.join(" or ")
-        ));
+        )));
     }
     Ok(())
 }
@@ -543,7 +550,7 @@ mod tests {
     fn status_rules_follow_the_contract() {
         assert!(check_status_change(Status::Proses, Status::Selesai).is_ok());
         let e = check_status_change(Status::BelumDitindaklanjuti, Status::Selesai).unwrap_err();
-        assert!(e.contains("only from 'Proses'"), "{e}");
+        assert!(e.0.contains("only from 'Proses'"), "{e}");
         assert!(check_status_change(Status::BelumDitindaklanjuti, Status::Ditunda).is_ok());
         assert!(check_status_change(Status::Proses, Status::BukanWewenang).is_ok());
         assert!(check_status_change(Status::Selesai, Status::BukanWewenang).is_err());

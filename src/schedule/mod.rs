@@ -182,7 +182,34 @@ pub fn shutdown_channel() -> (ShutdownTrigger, Shutdown) {
 }
 
 /// What a job's function returns: a one-line summary, or what went wrong.
-pub type JobResult = Result<String, String>;
+pub type JobResult = Result<String, JobError>;
+
+/// Why a job's run failed, and whether its next scheduled run may succeed without a
+/// person acting (the platform was unavailable) or not (token refused, invalid files).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct JobError {
+    pub message: String,
+    pub retry: bool,
+}
+
+impl JobError {
+    /// A failure the next run may get past on its own.
+    pub fn retry(message: impl Into<String>) -> Self {
+        JobError {
+            message: message.into(),
+            retry: true,
+        }
+    }
+
+    /// A failure that needs a person before a run can succeed.
+    pub fn stop(message: impl Into<String>) -> Self {
+        JobError {
+            message: message.into(),
+            retry: false,
+        }
+    }
+}
 
 type JobFn = Box<dyn FnMut(Shutdown) -> BoxFuture<'static, JobResult> + Send>;
 
@@ -421,7 +448,10 @@ impl Scheduler {
         let outcome = tokio::select! {
             r = fut => match r {
                 Ok(summary) => JobOutcome::Ok { summary },
-                Err(error) => JobOutcome::Failed { error },
+                Err(e) => {
+                    tracing::warn!(job = %name, retry = e.retry, error = %e.message, "Job failed.");
+                    JobOutcome::Failed { error: e.message }
+                }
             },
             _ = async move {
                 grace_watch.requested().await;

@@ -21,16 +21,14 @@ pub enum Role {
 }
 
 impl Role {
-    pub fn parse(s: &str) -> Result<Role, String> {
+    pub fn parse(s: &str) -> Result<Role, UnknownRole> {
         let t = s.trim();
         match t {
             "admin" => Ok(Role::Admin),
             "viewer" => Ok(Role::Viewer),
             _ => match t.strip_prefix("opd:") {
                 Some(code) if !code.trim().is_empty() => Ok(Role::Opd(code.trim().to_string())),
-                _ => Err(format!(
-                    "unknown role '{t}': use admin, viewer, or opd:CODE with an OPD code from mappings/opd.toml"
-                )),
+                _ => Err(UnknownRole(t.to_string())),
             },
         }
     }
@@ -98,9 +96,16 @@ impl From<Role> for String {
     }
 }
 
+/// A role text that names no role (the text as given).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown role '{0}': use admin, viewer, or opd:CODE with an OPD code from mappings/opd.toml"
+)]
+pub struct UnknownRole(pub String);
+
 impl TryFrom<String> for Role {
-    type Error = String;
-    fn try_from(s: String) -> Result<Role, String> {
+    type Error = UnknownRole;
+    fn try_from(s: String) -> Result<Role, UnknownRole> {
         Role::parse(&s)
     }
 }
@@ -145,7 +150,12 @@ mod tests {
             Role::Opd("DINKES".into())
         );
         assert!(Role::parse("opd:").is_err());
-        assert!(Role::parse("root").unwrap_err().contains("opd:CODE"));
+        assert!(
+            Role::parse("root")
+                .unwrap_err()
+                .to_string()
+                .contains("opd:CODE")
+        );
         let opd = Role::Opd("DINKES".into());
         assert!(opd.can_read(Some("DINKES")) && !opd.can_read(Some("DISHUB")));
         assert!(opd.can_write(Some("DINKES")) && !opd.can_write(None));

@@ -113,7 +113,7 @@ impl BlobLog {
         let mut ptrs = Vec::with_capacity(values.len());
         for v in values {
             let len = u32::try_from(v.len()).map_err(|_| {
-                StoreError::Refused(format!("a value of {} bytes is too large", v.len()))
+                StoreError::Encoding(format!("a value of {} bytes is too large", v.len()))
             })?;
             ptrs.push(BlobPtr {
                 seg: tail.seg,

@@ -33,9 +33,14 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// A request the store refuses (unknown entry, duplicate name, a check in an update).
+    /// A request the store refuses (unknown entry, duplicate name, a check in an update):
+    /// the caller's to change; retrying as is never helps.
     #[error("{0}")]
     Refused(String),
+    /// A value could not be encoded for the store (or exceeds its size limit): a fault of
+    /// this program, not of the request.
+    #[error("{0}; report this with the command that failed")]
+    Encoding(String),
 }
 
 impl StoreError {

@@ -580,7 +580,7 @@ impl Store {
     pub fn update_complaint(
         &self,
         id: TrackingId,
-        f: impl Fn(&mut StoredComplaint) -> Result<Vec<EventKind>, String>,
+        f: impl Fn(&mut StoredComplaint) -> Result<Vec<EventKind>, StoreError>,
         outbox: Vec<NewOutboxEntry>,
     ) -> Result<Option<StoredComplaint>, StoreError> {
         let now = Utc::now();
@@ -592,7 +592,7 @@ impl Store {
             let _gc = self.inner.gc.read().unwrap_or_else(|e| e.into_inner());
             self.load(id, &old)?
         };
-        let kinds = f(&mut rec).map_err(StoreError::Refused)?;
+        let kinds = f(&mut rec)?;
         let (outbox_rows, outbox_events) = self.prepare_outbox(&outbox, now)?;
         let mut event_rows = Vec::with_capacity(kinds.len() + outbox_events.len());
         for kind in &kinds {
@@ -628,7 +628,7 @@ impl Store {
 
     fn encode_record(&self, rec: &StoredComplaint) -> Result<Vec<u8>, StoreError> {
         record::encode(rec).map_err(|e| {
-            StoreError::Refused(format!(
+            StoreError::Encoding(format!(
                 "cannot encode complaint {}: {e}",
                 rec.tracking_id()
             ))
@@ -1244,7 +1244,7 @@ impl Store {
 }
 
 fn json<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(v).map_err(|e| StoreError::Refused(format!("cannot encode a value: {e}")))
+    serde_json::to_vec(v).map_err(|e| StoreError::Encoding(format!("cannot encode a value: {e}")))
 }
 
 fn hash_bytes(hash: &str) -> Vec<u8> {

@@ -40,8 +40,25 @@ struct MetaIn {
     sla: SlaEvidence,
 }
 
+/// Why a record could not be encoded or decoded (decoding: the value log is damaged).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct RecordError(String);
+
+impl From<String> for RecordError {
+    fn from(s: String) -> Self {
+        RecordError(s)
+    }
+}
+
+impl From<&str> for RecordError {
+    fn from(s: &str) -> Self {
+        RecordError(s.to_string())
+    }
+}
+
 /// Encodes a record for the value log.
-pub fn encode(rec: &StoredComplaint) -> Result<Vec<u8>, String> {
+pub fn encode(rec: &StoredComplaint) -> Result<Vec<u8>, RecordError> {
     // Destructured so that a new field of `StoredComplaint` cannot be forgotten here.
     let StoredComplaint {
         complaint,
@@ -69,7 +86,8 @@ pub fn encode(rec: &StoredComplaint) -> Result<Vec<u8>, String> {
     let mut plain = Vec::with_capacity(9 + meta.len() + complaint.len() + raw.len());
     plain.push(LAYOUT);
     for section in [&meta, &complaint] {
-        let len = u32::try_from(section.len()).map_err(|_| "a record section is too large")?;
+        let len = u32::try_from(section.len())
+            .map_err(|_| RecordError::from("a record section is too large"))?;
         plain.extend_from_slice(&len.to_le_bytes());
         plain.extend_from_slice(section);
     }
@@ -78,11 +96,11 @@ pub fn encode(rec: &StoredComplaint) -> Result<Vec<u8>, String> {
 }
 
 /// Decodes a record; `hash` comes from the index row.
-pub fn decode(bytes: &[u8], hash: String) -> Result<StoredComplaint, String> {
+pub fn decode(bytes: &[u8], hash: String) -> Result<StoredComplaint, RecordError> {
     let plain = lz4_flex::decompress_size_prepended(bytes).map_err(|e| e.to_string())?;
     let rest = match plain.split_first() {
         Some((&LAYOUT, rest)) => rest,
-        Some((v, _)) => return Err(format!("unknown record layout {v}")),
+        Some((v, _)) => return Err(format!("unknown record layout {v}").into()),
         None => return Err("empty record".into()),
     };
     let (meta, rest) = section(rest)?;
@@ -106,8 +124,10 @@ pub fn decode(bytes: &[u8], hash: String) -> Result<StoredComplaint, String> {
     })
 }
 
-fn section(b: &[u8]) -> Result<(&[u8], &[u8]), String> {
-    let (len, rest) = b.split_first_chunk::<4>().ok_or("record cut short")?;
+fn section(b: &[u8]) -> Result<(&[u8], &[u8]), RecordError> {
+    let (len, rest) = b
+        .split_first_chunk::<4>()
+        .ok_or(RecordError::from("record cut short"))?;
     let len = u32::from_le_bytes(*len) as usize;
     if rest.len() < len {
         return Err("record cut short".into());

@@ -1,6 +1,6 @@
 use super::*;
 use crate::model::{Complaint, Status};
-use crate::upstream::{WriteAction, WriteRequest};
+use crate::model::{WriteAction, WriteRequest};
 use chrono::TimeZone;
 
 pub(crate) fn complaint(id: TrackingId, minute: u32) -> Complaint {
@@ -207,7 +207,7 @@ fn update_complaint_edits_and_appends_events() {
         .unwrap();
     assert_eq!(out.opd(), "DINKES");
     assert_eq!(s.events(9).unwrap().len(), 2);
-    let refused = s.update_complaint(9, |_| Err("no".into()), vec![]);
+    let refused = s.update_complaint(9, |_| Err(StoreError::Refused("no".into())), vec![]);
     assert!(matches!(refused, Err(StoreError::Refused(_))));
     assert!(
         s.update_complaint(10, |_| Ok(vec![]), vec![])

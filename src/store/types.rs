@@ -4,8 +4,8 @@
 //! All are plain serde types, stored as JSON so a person can read them with any sled
 //! tool when something goes wrong.
 
+use crate::model::WriteRequest;
 use crate::model::{Complaint, Status, StreamKey, TrackingId};
-use crate::upstream::WriteRequest;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -10,7 +10,7 @@
 use super::error::{ErrorCode, UpstreamError};
 use super::token::Token;
 use super::xml::{self, Outcome, StreamPage, WriteAnswer, WriteRequest, XmlError};
-use crate::config::{PathsConfig, UpstreamConfig};
+use crate::config::{PathsConfig, UpstreamConfig, check_base_url};
 use crate::model::{StatusLabels, StreamKey, Topic, TrackingId, Unit};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use std::time::Duration;
@@ -40,33 +40,6 @@ impl std::fmt::Debug for Client {
     }
 }
 
-/// Accepts `https://` anywhere and `http://` only for a loopback host.
-pub fn check_base_url(url: &str) -> Result<(), String> {
-    let parsed =
-        reqwest::Url::parse(url).map_err(|e| format!("base_url '{url}' is not a URL: {e}"))?;
-    match parsed.scheme() {
-        "https" => Ok(()),
-        "http" => {
-            let loopback = match parsed.host() {
-                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-                None => false,
-            };
-            if loopback {
-                Ok(())
-            } else {
-                Err(format!(
-                    "base_url '{url}' uses plain http:// to a host that is not loopback; the token would travel unencrypted"
-                ))
-            }
-        }
-        other => Err(format!(
-            "base_url '{url}' has scheme '{other}'; use https://"
-        )),
-    }
-}
-
 enum Body {
     Xml(String),
     Form,
@@ -80,7 +53,7 @@ impl Client {
                 "no base_url in [upstream]: set it to https://www.lapor.go.id".into(),
             )
         })?;
-        check_base_url(&base).map_err(UpstreamError::Config)?;
+        check_base_url(&base).map_err(|e| UpstreamError::Config(e.to_string()))?;
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("sp4n-connector/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(cfg.connect_timeout_seconds))
@@ -446,7 +419,7 @@ mod tests {
         assert!(check_base_url("http://localhost:1").is_ok());
         assert!(check_base_url("http://[::1]:1").is_ok());
         let e = check_base_url("http://www.lapor.go.id").unwrap_err();
-        assert!(e.contains("not loopback"), "{e}");
+        assert!(e.to_string().contains("not loopback"), "{e}");
         assert!(check_base_url("ftp://x").is_err());
         assert!(check_base_url("not a url").is_err());
     }

@@ -10,7 +10,8 @@ pub mod error;
 pub mod token;
 pub mod xml;
 
-pub use client::{Client, check_base_url};
+pub use crate::config::check_base_url;
+pub use client::Client;
 pub use error::{Action, ErrorCode, UpstreamError};
-pub use token::Token;
+pub use token::{Token, TokenError};
 pub use xml::{RawComplaint, SetAside, StreamPage, WriteAction, WriteAnswer, WriteRequest};

@@ -3,7 +3,7 @@
 //! built. Loading reads `token_file` or `token_env`, never an inline value.
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A secret: the instansi's token for the platform.
 #[derive(Clone, PartialEq, Eq)]
@@ -19,14 +19,22 @@ impl Token {
         &self.0
     }
 
-    /// Reads the token from a file (trimmed). The message names the file, never its text.
-    pub fn from_file(path: &Path) -> Result<Token, String> {
-        let text = crate::limits::read_to_string_capped(path, crate::limits::MAX_TOKEN_FILE_BYTES).map_err(|e| {
-            format!(
-                "cannot read the upstream token from {}: {e} (create the file with the token as its only content, readable only by the connector's user)",
-                path.display()
-            )
-        })?;
+    /// Reads the token from `token_file` or `token_env` of `[upstream]`.
+    pub fn load(cfg: &crate::config::UpstreamConfig) -> Result<Token, TokenError> {
+        match (&cfg.token_file, &cfg.token_env) {
+            (Some(f), _) => Token::from_file(f),
+            (None, Some(v)) => Token::from_env(v),
+            (None, None) => Err(TokenError::NotConfigured),
+        }
+    }
+
+    /// Reads the token from a file (trimmed). The error names the file, never its text.
+    pub fn from_file(path: &Path) -> Result<Token, TokenError> {
+        let text = crate::limits::read_to_string_capped(path, crate::limits::MAX_TOKEN_FILE_BYTES)
+            .map_err(|source| TokenError::Unreadable {
+                path: path.to_path_buf(),
+                source,
+            })?;
         if world_readable(path) {
             tracing::warn!(
                 file = %path.display(),
@@ -35,19 +43,17 @@ impl Token {
         }
         let t = Token::new(text);
         if t.0.is_empty() {
-            return Err(format!("the token file {} is empty", path.display()));
+            return Err(TokenError::EmptyFile(path.to_path_buf()));
         }
         Ok(t)
     }
 
     /// Reads the token from an environment variable.
-    pub fn from_env(var: &str) -> Result<Token, String> {
+    pub fn from_env(var: &str) -> Result<Token, TokenError> {
         match std::env::var(var) {
             Ok(v) if !v.trim().is_empty() => Ok(Token::new(v)),
-            Ok(_) => Err(format!("the environment variable {var} is empty")),
-            Err(_) => Err(format!(
-                "the environment variable {var} is not set (it must hold the upstream token)"
-            )),
+            Ok(_) => Err(TokenError::EmptyVar(var.to_string())),
+            Err(_) => Err(TokenError::UnsetVar(var.to_string())),
         }
     }
 }
@@ -65,6 +71,28 @@ pub fn world_readable_refusal(path: &Path) -> String {
         path.display(),
         path.display()
     )
+}
+
+/// Why the token could not be loaded: a configuration problem for a person to fix
+/// (retrying as is never helps). No variant holds the token's text.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("no upstream token configured: set token_file or token_env in [upstream]")]
+    NotConfigured,
+    #[error(
+        "cannot read the upstream token from {}: {source} (create the file with the token as its only content, readable only by the connector's user)",
+        .path.display()
+    )]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the token file {} is empty", .0.display())]
+    EmptyFile(PathBuf),
+    #[error("the environment variable {0} is empty")]
+    EmptyVar(String),
+    #[error("the environment variable {0} is not set (it must hold the upstream token)")]
+    UnsetVar(String),
 }
 
 impl fmt::Debug for Token {

@@ -2,19 +2,17 @@
 //! sled store in a temporary directory, and comparisons against the ground truth.
 #![allow(dead_code)]
 
-use chrono::{DateTime, TimeZone, Utc};
 use sp4n::config::UpstreamConfig;
 use sp4n::pull::{FallbackRouter, Mode, PullOptions};
-use sp4n::sim::{ClockMode, Faults, GroundTruth, SimHandle, SimOptions};
+use sp4n::sim::{Faults, GroundTruth, SimHandle};
 use sp4n::store::{EventKind, RunReport, Store};
 use sp4n::upstream::Client;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 20, 3, 0, 0).unwrap()
-}
+#[allow(unused_imports)]
+pub use super::t0;
 
 pub struct Env {
     pub dir: tempfile::TempDir,
@@ -45,13 +43,7 @@ pub async fn start_full(
     tweak: impl FnOnce(&mut UpstreamConfig),
 ) -> Env {
     let dir = tempfile::tempdir().unwrap();
-    let mut so = SimOptions::new(seed, complaints, &dir.path().join("sim"));
-    so.clock = ClockMode::Driven(t0());
-    so.faults = faults;
-    if let Some(n) = events_per_day {
-        so.events_per_day = n;
-    }
-    let sim = sp4n::sim::start(so).await.unwrap();
+    let sim = super::start_sim(dir.path(), seed, complaints, faults, events_per_day).await;
     let mut up = sim.upstream_config();
     tweak(&mut up);
     let client = Client::new(&up, sim.token()).unwrap();
@@ -209,18 +201,13 @@ pub fn write_config(
     store: &str,
     page_size: u32,
 ) -> std::path::PathBuf {
-    let up = env.sim.upstream_config();
-    let text = format!(
-        "[upstream]\nbase_url = \"{}\"\ntoken_file = \"{}\"\nca_file = \"{}\"\npage_size = {page_size}\ntotal_timeout_seconds = 10\n\n[store]\npath = \"{}\"\n[mappings]\ndir = \"{}\"\n",
-        up.base_url.unwrap(),
-        up.token_file.unwrap().display(),
-        up.ca_file.unwrap().display(),
-        dir.join(store).display(),
-        concat!(env!("CARGO_MANIFEST_DIR"), "/mappings")
-    );
-    let path = dir.join("sp4n.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+    let c = super::ConfigFile {
+        store: store.into(),
+        page_size,
+        total_timeout_seconds: Some(10),
+        ..Default::default()
+    };
+    super::write_config(dir, &env.sim, &c)
 }
 
 /// A xorshift generator for the crash tests' kill moments: the same seed, the same run.

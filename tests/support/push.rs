@@ -4,23 +4,20 @@
 //! connector clock that moves forward so deferred entries come due without sleeping.
 #![allow(dead_code)]
 
-use chrono::{DateTime, TimeZone, Utc};
 use sp4n::mapping::Mappings;
 use sp4n::model::{Status, TrackingId};
 use sp4n::pull::{FallbackRouter, Mode, PullOptions};
 use sp4n::push::PushOptions;
 use sp4n::push::input::{self, Disposition, FollowUp};
-use sp4n::sim::{ClockMode, Faults, GroundTruth, SimHandle, SimOptions};
+use sp4n::sim::{Faults, GroundTruth, SimHandle};
 use sp4n::store::{OutboxEntry, OutboxState, Store};
 use sp4n::upstream::Client;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-/// Friday 20 November 2026, 10:00 WIB.
-pub fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 20, 3, 0, 0).unwrap()
-}
+#[allow(unused_imports)]
+pub use super::t0;
 
 pub struct Env {
     pub dir: tempfile::TempDir,
@@ -47,10 +44,8 @@ pub async fn start(seed: u64, complaints: usize, faults: Faults) -> Env {
 /// hanging request costs only that long.
 pub async fn start_with_timeout(seed: u64, complaints: usize, faults: Faults, secs: u64) -> Env {
     let dir = tempfile::tempdir().unwrap();
-    let mut so = SimOptions::new(seed, complaints, &dir.path().join("sim"));
-    so.clock = ClockMode::Driven(t0());
-    so.events_per_day = 0;
-    let sim = sp4n::sim::start(so).await.unwrap();
+    // Faults are set after the first pull.
+    let sim = super::start_sim(dir.path(), seed, complaints, Faults::default(), Some(0)).await;
     let mut up = sim.upstream_config();
     up.connect_timeout_seconds = secs;
     up.read_timeout_seconds = secs;
