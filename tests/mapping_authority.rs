@@ -92,3 +92,294 @@ fn history_decides_when_rules_are_silent_leave_one_out() {
         "history decides wrongly too often"
     );
 }
+
+// --- authority first --------------------------------------------------------------
+
+use mapping_support::{OPD, complaint, with_topic};
+use sp4n::diag::render_all;
+use sp4n::mapping::history::History;
+use sp4n::mapping::{DOUBT_RULE, HISTORY_RULE, SourceFile, TRIAGE};
+use std::path::PathBuf;
+
+fn sources(rules: &str, kewenangan: &str) -> Vec<SourceFile> {
+    vec![
+        SourceFile {
+            path: PathBuf::from("mappings/opd.toml"),
+            text: OPD.to_string(),
+        },
+        SourceFile {
+            path: PathBuf::from("mappings/rules.toml"),
+            text: rules.to_string(),
+        },
+        SourceFile {
+            path: PathBuf::from("mappings/kewenangan.toml"),
+            text: kewenangan.to_string(),
+        },
+    ]
+}
+
+const RULES: &str = r#"
+[[rule]]
+id = "jalan"
+description = "Jalan"
+target = "DPUPKP"
+priority = 600
+keywords_any = ["jalan rusak", "berlubang", "aspal"]
+
+[[rule]]
+id = "puskesmas"
+description = "Puskesmas"
+target = "DINKES"
+priority = 650
+keywords_any = ["puskesmas", "obat"]
+
+[[rule]]
+id = "topik-jalan"
+description = "Topik jalan"
+target = "DPUPKP"
+priority = 300
+topics = ["Pekerjaan Umum dan Penataan Ruang/Jalan dan Jembatan"]
+
+[[rule]]
+id = "lampu"
+description = "Lampu"
+target = "DISHUB"
+priority = 610
+keywords_any = ["lampu"]
+"#;
+
+const KEWENANGAN: &str = r#"
+[[urusan]]
+id = "pln"
+pemilik = "PLN UP3 Yogyakarta"
+tingkat = "bumn"
+sumber = "uji"
+keyakinan = "tinggi"
+keywords_any = ["listrik padam", "pln"]
+keywords_none = ["lampu jalan"]
+
+[[urusan]]
+id = "jalan-nasional"
+pemilik = "BBPJN"
+tingkat = "pusat"
+saran = "Bukan Wewenang: jalan nasional"
+keywords_any = ["jalan nasional"]
+context_any = ["rusak", "berlubang"]
+"#;
+
+fn small() -> sp4n::mapping::Mappings {
+    match sp4n::mapping::Mappings::from_sources(sources(RULES, KEWENANGAN), None) {
+        Ok((m, _)) => m,
+        Err(d) => panic!("{}", render_all(&d)),
+    }
+}
+
+#[test]
+fn a_matter_outside_authority_goes_to_admin_with_the_suggested_action() {
+    let m = small();
+    let c = complaint(
+        1,
+        "Listrik padam terus",
+        "sudah 3 hari, obat di kulkas rusak",
+    );
+    let r = m.route(&c, day());
+    assert_eq!(
+        (r.opd.as_str(), r.rule_id.as_str()),
+        (TRIAGE, "kewenangan:pln")
+    );
+    let e = m.explain(&c, day());
+    assert_eq!(
+        e.suggestion.as_deref(),
+        Some("Bukan Wewenang: milik PLN UP3 Yogyakarta")
+    );
+    assert!(
+        e.to_string()
+            .contains("Suggested action: Bukan Wewenang: milik PLN UP3 Yogyakarta")
+    );
+    assert_eq!(m.advise(&c, day()).suggestion, e.suggestion);
+    // The owner's signal needs its context: a national road's street light is not a
+    // road-damage matter.
+    let road = complaint(2, "Jalan nasional berlubang", "di Temon");
+    let e = m.explain(&road, day());
+    assert_eq!(e.route.rule_id, "kewenangan:jalan-nasional");
+    assert_eq!(
+        e.suggestion.as_deref(),
+        Some("Bukan Wewenang: jalan nasional")
+    );
+    let lamp = complaint(3, "Lampu di jalan nasional", "mati");
+    assert_eq!(m.route(&lamp, day()).opd, "DISHUB");
+    // keywords_none: a street light is not PLN's.
+    let pju = complaint(4, "lampu jalan mati", "kata warga pln tidak mau");
+    assert_eq!(m.route(&pju, day()).opd, "DISHUB");
+    // The shipped file: household electricity, a senior high school.
+    let shipped = shipped();
+    for (t, x, rule) in [
+        (
+            "listrik rumah padam",
+            "pln kok diam",
+            "kewenangan:pln-listrik-rumah",
+        ),
+        (
+            "PPDB SMA negeri",
+            "zonasi tidak adil",
+            "kewenangan:sma-smk-slb",
+        ),
+        (
+            "Air PDAM keruh",
+            "tirta binangun",
+            "kewenangan:pdam-tirta-binangun",
+        ),
+    ] {
+        let e = shipped.explain(&complaint(5, t, x), day());
+        assert_eq!(e.route.opd, TRIAGE, "{t}");
+        assert_eq!(e.route.rule_id, rule, "{t}");
+        assert!(
+            e.suggestion
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("Bukan Wewenang"),
+            "{t}"
+        );
+    }
+}
+
+#[test]
+fn a_close_call_goes_to_triage_with_the_candidates_and_their_evidence() {
+    let m = small();
+    // One weak word of the text (DINKES) against the topic (DPUPKP).
+    let c = with_topic(
+        complaint(
+            1,
+            "Tolong diperhatikan",
+            "dekat puskesmas sudah lama begini",
+        ),
+        "41",
+    );
+    let r = m.route(&c, day());
+    assert_eq!((r.opd.as_str(), r.rule_id.as_str()), (TRIAGE, DOUBT_RULE));
+    let e = m.explain(&c, day());
+    let opds: Vec<&str> = e.candidates.iter().map(|c| c.opd.as_str()).collect();
+    assert_eq!(opds, vec!["DPUPKP", "DINKES"]);
+    assert!(e.candidates[1].evidence[0].contains("puskesmas"), "{e}");
+    assert!(e.candidates[0].evidence[0].contains("topic 41"), "{e}");
+    assert!(e.to_string().contains("too close to call"), "{e}");
+    // The rest of the text points elsewhere, clearly more than the winner's word.
+    let c = complaint(
+        2,
+        "Jalan rusak berlubang",
+        "aspal hancur, lewat depan puskesmas",
+    );
+    assert_eq!(
+        m.route(&c, day()).opd,
+        "DPUPKP",
+        "title words overwhelm one place word"
+    );
+    let c = complaint(
+        3,
+        "Obat dan jalan rusak",
+        "berlubang, aspal mengelupas di desa",
+    );
+    assert_eq!(m.route(&c, day()).rule_id, DOUBT_RULE);
+    // Clear evidence routes as before.
+    let c = complaint(4, "Obat di puskesmas habis", "sudah seminggu");
+    assert_eq!(m.route(&c, day()).opd, "DINKES");
+}
+
+#[test]
+fn similar_past_complaints_are_shown_and_decide_when_rules_are_silent() {
+    let past = [
+        complaint(
+            101,
+            "Anjing liar berkeliaran",
+            "anjing liar menggigit anak di dusun",
+        ),
+        complaint(
+            102,
+            "anjing liar lagi",
+            "kawanan anjing liar resahkan warga",
+        ),
+        complaint(103, "Jalan berlubang", "jalan berlubang besar"),
+        complaint(104, "KTP belum jadi", "rekam ktp sudah lama belum dicetak"),
+        complaint(105, "Sampah menumpuk", "sampah di tps tidak diangkut"),
+    ];
+    let h = History::new(
+        past.iter()
+            .zip(["DINKES", "DINKES", "DPUPKP", "DPUPKP", "DISHUB"])
+            .map(|(c, o)| (c, o.to_string())),
+    );
+    let m = small().with_history(h);
+    let c = complaint(
+        1,
+        "banyak anjing liar",
+        "anjing liar menggonggong tiap malam",
+    );
+    let e = m.explain(&c, day());
+    assert_eq!(e.similar[0].opd, "DINKES");
+    assert!(e.similar[0].shared.contains(&"anjing".to_string()));
+    assert!(
+        e.to_string()
+            .contains("Similar complaints disposed before:"),
+        "{e}"
+    );
+    // No rule matches: the agreeing examples decide.
+    let r = m.route(&c, day());
+    assert_eq!(
+        (r.opd.as_str(), r.rule_id.as_str()),
+        ("DINKES", HISTORY_RULE)
+    );
+    assert_eq!(e.route, r);
+    // A rule that matches is never overruled by history; it is only shown.
+    let c = complaint(2, "anjing liar di puskesmas", "obat habis");
+    assert_eq!(m.route(&c, day()).opd, "DINKES");
+    assert_eq!(m.route(&c, day()).rule_id, "puskesmas");
+}
+
+#[test]
+fn kewenangan_errors_point_at_file_line_and_column() {
+    let bad = r#"
+[[urusan]]
+id = "pln"
+pemilik = ""
+tingkat = "kabupaten"
+keyakinan = "pasti"
+keywords_any = ["a*b"]
+
+[[urusan]]
+id = "pln"
+pemilik = "PLN"
+tingkat = "bumn"
+keywords_any = []
+"#;
+    let errs = match sp4n::mapping::Mappings::from_sources(sources(RULES, bad), None) {
+        Ok(_) => panic!("accepted"),
+        Err(d) => render_all(&d),
+    };
+    for (what, at) in [
+        ("pemilik is empty", "mappings/kewenangan.toml:4:11"),
+        (
+            "unknown tingkat 'kabupaten'",
+            "mappings/kewenangan.toml:5:11",
+        ),
+        ("unknown keyakinan 'pasti'", "mappings/kewenangan.toml:6:13"),
+        ("unusable keyword", "mappings/kewenangan.toml:7:17"),
+        (
+            "duplicate urusan id 'pln' (first at line 3)",
+            "mappings/kewenangan.toml:10:6",
+        ),
+        (
+            "urusan 'pln' has no keywords_any",
+            "mappings/kewenangan.toml:10:6",
+        ),
+    ] {
+        assert!(errs.contains(what), "missing {what}:\n{errs}");
+        assert!(errs.contains(at), "missing {at}:\n{errs}");
+    }
+    // Unknown keys are errors too (a misspelt key never silently turns a signal off).
+    let typo = "[[urusan]]\nid = \"x\"\npemilik = \"X\"\ntingkat = \"bumn\"\nkeywords_any = [\"x\"]\nkeyword_none = [\"y\"]\n";
+    let errs = match sp4n::mapping::Mappings::from_sources(sources(RULES, typo), None) {
+        Ok(_) => panic!("accepted"),
+        Err(d) => render_all(&d),
+    };
+    assert!(errs.contains("mappings/kewenangan.toml:6:1"), "{errs}");
+    assert!(errs.contains("keyword_none"), "{errs}");
+}

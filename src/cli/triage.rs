@@ -65,11 +65,23 @@ struct Waiting {
     title: String,
     topic: Option<String>,
     kapanewon: Option<String>,
+    /// The stored rule that sent it here (`fallback`, `ragu`, `kewenangan:<id>`, …).
+    rule_id: Option<String>,
+    /// What the mappings in force advise: suggested action, candidates, similar
+    /// complaints disposed before (issue 15).
+    advice: Option<crate::mapping::Advice>,
 }
 
-fn waiting(s: &StoredComplaint, cal: &Calendar, now: DateTime<Utc>) -> Waiting {
+fn waiting(
+    s: &StoredComplaint,
+    cal: &Calendar,
+    now: DateTime<Utc>,
+    m: Option<&crate::mapping::Mappings>,
+) -> Waiting {
     let c = &s.complaint;
     Waiting {
+        rule_id: s.routing.as_ref().map(|r| r.rule_id.clone()),
+        advice: m.map(|m| m.advise(c, crate::mapping::today_wib())),
         tracking_id: c.tracking_id,
         first_seen: s.first_seen,
         age_working_days: cal.working_days_between(s.first_seen, now),
@@ -100,7 +112,10 @@ async fn list(ctx: &Ctx) -> Result<i32, CliError> {
         .collect();
     open.sort_by_key(|s| (s.first_seen, s.tracking_id()));
     let now = Utc::now();
-    let rows: Vec<Waiting> = open.iter().map(|s| waiting(s, &cal, now)).collect();
+    // Advice needs the mappings in force; the list still shows without them.
+    let active = super::pull::active_mappings(&cfg, &store).await.ok();
+    let m = active.as_ref().map(|a| a.mappings.as_ref());
+    let rows: Vec<Waiting> = open.iter().map(|s| waiting(s, &cal, now, m)).collect();
     if ctx.json {
         ctx.print_json(&rows)?;
         return Ok(0);
@@ -125,12 +140,33 @@ async fn list(ctx: &Ctx) -> Result<i32, CliError> {
             if w.rahasia { "[RAHASIA] " } else { "" },
             w.title
         );
+        if let Some(a) = &w.advice {
+            print_advice(a);
+        }
     }
     println!(
         "{} aduan menunggu triase (HK = hari kerja sejak pertama dilihat). Tetapkan OPD: `sp4n triage assign TRACKING OPD`.",
         rows.len()
     );
     Ok(0)
+}
+
+/// The advice under a row: suggested action, candidates, similar past complaints.
+fn print_advice(a: &crate::mapping::Advice) {
+    if let Some(s) = &a.suggestion {
+        println!("{:>11}saran: {s}", "");
+    }
+    if a.candidates.len() > 1 {
+        let c: Vec<String> = a
+            .candidates
+            .iter()
+            .map(|c| format!("{} ({})", c.opd, c.score))
+            .collect();
+        println!("{:>11}kandidat: {}", "", c.join(", "));
+    }
+    for s in &a.similar {
+        println!("{:>11}serupa: {s}", "");
+    }
 }
 
 /// What `triage assign` reports.

@@ -118,13 +118,15 @@ pub fn load_active(dir: &Path, store: &Store) -> Result<Active, ActiveError> {
 
 /// The complaints of `store` whose OPD a person or the platform chose, or whose
 /// disposition was confirmed upstream: the examples of [`super::history::History`]. The
-/// triage desk itself is never an example.
+/// triage desk itself is never an example, nor is a confidential (rahasia) complaint,
+/// whose title would otherwise be shown with others.
 pub fn history_of(store: &Store) -> Result<super::history::History, StoreError> {
     use crate::store::RoutedBy;
     let mut picked: Vec<(Complaint, String)> = Vec::new();
     store.for_each_complaint(|s| {
         if let Some(r) = &s.routing
             && r.opd != TRIAGE
+            && !s.complaint.rahasia
             && (s.disposed_at.is_some() || r.by != RoutedBy::Rules)
         {
             picked.push((s.complaint, r.opd.clone()));

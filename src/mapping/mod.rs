@@ -313,6 +313,8 @@ struct Weigh<'r> {
     score: u32,
     rules: Vec<&'r Rule>,
     phrases: Vec<u32>,
+    /// Some phrase was found in the title.
+    in_title: bool,
     topic: bool,
 }
 
@@ -539,12 +541,13 @@ impl Mappings {
             };
             w.phrases.push(p);
             claimed.phrases.push(p);
+            w.in_title |= base == 4;
             w.score += tier(base);
         }
         if r.states(rules::Cond::Topic) && !w.topic && !claimed.topic {
             w.topic = true;
             claimed.topic = true;
-            w.score += 3;
+            w.score += tier(3);
         }
         if r.states(rules::Cond::Tags) || r.states(rules::Cond::Location) {
             w.score += 1;
@@ -608,6 +611,7 @@ impl Mappings {
                         score: 0,
                         rules: Vec::new(),
                         phrases: Vec::new(),
+                        in_title: false,
                         topic: false,
                     });
                     weighs.len() - 1
@@ -627,12 +631,17 @@ impl Mappings {
         };
         let top = weighs[0].score;
         let rival = weighs[1..].iter().max_by_key(|w| w.score);
+        let weak = {
+            let w = &weighs[0];
+            w.phrases.len() <= 1 && !w.in_title && !w.topic
+        };
         let doubt = rival.is_some_and(|w| {
             // The rest of the text points elsewhere, clearly more than to the winner
             // (two more words in the text, or one more in the title)…
             w.score >= top + DOUBT_MARGIN
-                // …or the winner's only evidence is one weak word, against the topic.
-                || (top <= 2 && w.topic)
+                // …or the winner's only evidence is one word of the text (not the
+                // title, no topic), against the topic.
+                || (weak && w.topic)
         });
         let candidates = if (doubt || full) && weighs.len() > 1 {
             let mut c: Vec<Candidate> = weighs.iter().map(|w| self.candidate(w, v)).collect();
@@ -641,7 +650,15 @@ impl Mappings {
         } else {
             Vec::new()
         };
-        let route = if doubt {
+        // The winner's one weak word against overwhelming evidence elsewhere (at least
+        // twice its weight and two more words): the evidence decides.
+        let overwhelmed = rival.filter(|w| weak && w.score >= 2 * top + DOUBT_MARGIN);
+        let route = if let Some(w) = overwhelmed {
+            Route {
+                opd: w.opd.clone(),
+                rule_id: w.rules[0].id.clone(),
+            }
+        } else if doubt {
             Route {
                 opd: TRIAGE.to_string(),
                 rule_id: DOUBT_RULE.to_string(),
@@ -702,7 +719,13 @@ impl Mappings {
             let d = self.decide(&v, on, true);
             let mut rejected = Vec::new();
             let mut matched = None;
-            let winner = d.first.as_ref().map(|(r, _)| r.index);
+            // The rule recorded on the route (the highest priority, or the rule of the
+            // OPD whose evidence overwhelmed it).
+            let winner = self
+                .rules
+                .iter()
+                .find(|r| r.id == d.route.rule_id)
+                .map(|r| r.index);
             for r in &self.rules {
                 if Some(r.index) == winner {
                     let held = ORDER
