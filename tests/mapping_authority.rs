@@ -383,3 +383,46 @@ keywords_any = []
     assert!(errs.contains("mappings/kewenangan.toml:6:1"), "{errs}");
     assert!(errs.contains("keyword_none"), "{errs}");
 }
+
+/// How often a month goes to the triage desk (issue 15 goal: at most 15%), measured on
+/// the simulator's world: 1,000 complaints as the simulator writes them (its citizen
+/// texts, topics and places), routed with the shipped files. Printed with the reasons.
+#[test]
+fn triage_share_of_a_simulated_month() {
+    use chrono::TimeZone;
+    use sp4n::sim::world::World;
+    let start = chrono::Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+    let w = World::new(15, 1000, start, 0);
+    let truth = w.ground_truth(start);
+    let m = shipped();
+    let (mut n, mut triage, mut doubt, mut authority, mut fallback) = (0, 0, 0, 0, 0);
+    for c in truth.complaints.iter().chain(&truth.left_stream) {
+        n += 1;
+        let r = m.route(c, day());
+        if r.opd == TRIAGE {
+            triage += 1;
+            match r.rule_id.as_str() {
+                DOUBT_RULE => {
+                    doubt += 1;
+                    if std::env::var("SHOW_DOUBT").is_ok() && doubt <= 12 {
+                        let e = m.explain(c, day());
+                        println!("-- {} | {}", c.judul, c.isi);
+                        for k in &e.candidates {
+                            println!("   {} ({}): {}", k.opd, k.score, k.evidence.join("; "));
+                        }
+                    }
+                }
+                "fallback" => fallback += 1,
+                x if x.starts_with("kewenangan:") => authority += 1,
+                _ => {}
+            }
+        }
+    }
+    let pct = 100.0 * triage as f64 / n as f64;
+    println!(
+        "simulated month: {triage}/{n} to triage ({pct:.1}%): {doubt} in doubt, {authority} outside authority, {fallback} by no rule, {} by other ADMIN rules",
+        triage - doubt - authority - fallback
+    );
+    assert!(n > 0);
+    assert!(pct <= 15.0, "triage is becoming the default: {pct:.1}%");
+}

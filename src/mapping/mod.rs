@@ -58,6 +58,9 @@ pub const DOUBT_RULE: &str = "ragu";
 /// Rules of this priority or more decide alone, without weighing (an administrator's
 /// override; the shipped rules stay below it).
 pub const DECISIVE_PRIORITY: i64 = 1000;
+/// Rules of this priority or more are specific: when one wins, other evidence does not
+/// send the complaint to triage.
+pub const SPECIFIC_PRIORITY: i64 = 800;
 /// How much stronger another OPD's evidence must be than the winner's for the complaint
 /// to go to triage (see [`Candidate::score`]).
 pub const DOUBT_MARGIN: u32 = 4;
@@ -635,14 +638,18 @@ impl Mappings {
             let w = &weighs[0];
             w.phrases.len() <= 1 && !w.in_title && !w.topic
         };
-        let doubt = rival.is_some_and(|w| {
-            // The rest of the text points elsewhere, clearly more than to the winner
-            // (two more words in the text, or one more in the title)…
-            w.score >= top + DOUBT_MARGIN
+        // Rules of priority 800 or more name a specific matter (a hospital, a disaster,
+        // a civil-registry document): their evidence is not second-guessed.
+        let specific = r.priority >= SPECIFIC_PRIORITY;
+        let doubt = !specific
+            && rival.is_some_and(|w| {
+                // The rest of the text points elsewhere, clearly more than to the winner
+                // (two more words in the text, or one more in the title)…
+                w.score >= top + DOUBT_MARGIN
                 // …or the winner's only evidence is one word of the text (not the
                 // title, no topic), against the topic.
                 || (weak && w.topic)
-        });
+            });
         let candidates = if (doubt || full) && weighs.len() > 1 {
             let mut c: Vec<Candidate> = weighs.iter().map(|w| self.candidate(w, v)).collect();
             c.sort_by_key(|c| std::cmp::Reverse(c.score));
@@ -652,7 +659,7 @@ impl Mappings {
         };
         // The winner's one weak word against overwhelming evidence elsewhere (at least
         // twice its weight and two more words): the evidence decides.
-        let overwhelmed = rival.filter(|w| weak && w.score >= 2 * top + DOUBT_MARGIN);
+        let overwhelmed = rival.filter(|w| !specific && weak && w.score >= 2 * top + DOUBT_MARGIN);
         let route = if let Some(w) = overwhelmed {
             Route {
                 opd: w.opd.clone(),
