@@ -29,11 +29,23 @@ pub struct Waiting {
     pub title: String,
     pub topic: Option<String>,
     pub kapanewon: Option<String>,
+    /// The stored rule that sent it here (`fallback`, `ragu`, `kewenangan:<id>`, …).
+    pub rule_id: Option<String>,
+    /// What the mappings in force advise: suggested action, candidates, similar
+    /// complaints disposed before (issue 15).
+    pub advice: Option<crate::mapping::Advice>,
 }
 
-fn waiting(s: &StoredComplaint, cal: &Calendar, now: DateTime<Utc>) -> Waiting {
+fn waiting(
+    s: &StoredComplaint,
+    cal: &Calendar,
+    now: DateTime<Utc>,
+    m: Option<&crate::mapping::Mappings>,
+) -> Waiting {
     let c = &s.complaint;
     Waiting {
+        rule_id: s.routing.as_ref().map(|r| r.rule_id.clone()),
+        advice: m.map(|m| m.advise(c, crate::mapping::today_wib())),
         tracking_id: c.tracking_id,
         first_seen: s.first_seen,
         age_working_days: cal.working_days_between(s.first_seen, now),
@@ -51,6 +63,7 @@ pub async fn waiting_list(
     store: &Store,
     cal: &Calendar,
     now: DateTime<Utc>,
+    mappings: Option<&crate::mapping::Mappings>,
 ) -> Result<Vec<Waiting>, AppError> {
     let filter = ComplaintFilter {
         opd: Some(TRIAGE.to_string()),
@@ -64,7 +77,10 @@ pub async fn waiting_list(
         .filter(|s| !s.complaint.status.is_closed())
         .collect();
     open.sort_by_key(|s| (s.first_seen, s.tracking_id()));
-    Ok(open.iter().map(|s| waiting(s, cal, now)).collect())
+    Ok(open
+        .iter()
+        .map(|s| waiting(s, cal, now, mappings))
+        .collect())
 }
 
 /// What `triage assign` reports.

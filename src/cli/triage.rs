@@ -52,7 +52,12 @@ async fn list(ctx: &Ctx) -> Result<i32, CliError> {
         .map(|(c, _)| c)
         .unwrap_or_else(|_| Calendar::weekends_only(crate::model::WIB));
     let store = ctx.open_store(&cfg).await?;
-    let rows = crate::app::triage::waiting_list(&store, &cal, Utc::now()).await?;
+    // Advice needs the mappings in force; the list still shows without them.
+    let active = crate::app::context::active_mappings(&cfg, &store)
+        .await
+        .ok();
+    let m = active.as_ref().map(|a| a.mappings.as_ref());
+    let rows = crate::app::triage::waiting_list(&store, &cal, Utc::now(), m).await?;
     if ctx.json {
         ctx.print_json(&rows)?;
         return Ok(0);
@@ -77,12 +82,33 @@ async fn list(ctx: &Ctx) -> Result<i32, CliError> {
             if w.rahasia { "[RAHASIA] " } else { "" },
             w.title
         );
+        if let Some(a) = &w.advice {
+            print_advice(a);
+        }
     }
     println!(
         "{} aduan menunggu triase (HK = hari kerja sejak pertama dilihat). Tetapkan OPD: `sp4n triage assign TRACKING OPD`.",
         rows.len()
     );
     Ok(0)
+}
+
+/// The advice under a row: suggested action, candidates, similar past complaints.
+fn print_advice(a: &crate::mapping::Advice) {
+    if let Some(s) = &a.suggestion {
+        println!("{:>11}saran: {s}", "");
+    }
+    if a.candidates.len() > 1 {
+        let c: Vec<String> = a
+            .candidates
+            .iter()
+            .map(|c| format!("{} ({})", c.opd, c.score))
+            .collect();
+        println!("{:>11}kandidat: {}", "", c.join(", "));
+    }
+    for s in &a.similar {
+        println!("{:>11}serupa: {s}", "");
+    }
 }
 
 async fn assign(

@@ -85,6 +85,7 @@ pub fn load_active(dir: &Path, store: &Store) -> Result<Active, ActiveError> {
                 store.put_meta(META_VALID_TOPICS, &topics)?;
             }
             store.set_mapping_revision(m.revision())?;
+            let m = m.with_history(history_of(store)?);
             Ok(Active {
                 mappings: Arc::new(m),
                 warnings,
@@ -104,7 +105,7 @@ pub fn load_active(dir: &Path, store: &Store) -> Result<Active, ActiveError> {
                 .collect();
             match Mappings::from_sources(sources, topics.as_deref()) {
                 Ok((m, warnings)) => Ok(Active {
-                    mappings: Arc::new(m),
+                    mappings: Arc::new(m.with_history(history_of(store)?)),
                     warnings,
                     rejected: Some(errors),
                     vocabulary_fetched,
@@ -113,6 +114,28 @@ pub fn load_active(dir: &Path, store: &Store) -> Result<Active, ActiveError> {
             }
         }
     }
+}
+
+/// The complaints of `store` whose OPD a person or the platform chose, or whose
+/// disposition was confirmed upstream: the examples of [`super::history::History`]. The
+/// triage desk itself is never an example, nor is a confidential (rahasia) complaint,
+/// whose title would otherwise be shown with others.
+pub fn history_of(store: &Store) -> Result<super::history::History, StoreError> {
+    use crate::store::RoutedBy;
+    let mut picked: Vec<(Complaint, String)> = Vec::new();
+    store.for_each_complaint(|s| {
+        if let Some(r) = &s.routing
+            && r.opd != TRIAGE
+            && !s.complaint.rahasia
+            && (s.disposed_at.is_some() || r.by != RoutedBy::Rules)
+        {
+            picked.push((s.complaint, r.opd.clone()));
+        }
+        true
+    })?;
+    Ok(super::history::History::new(
+        picked.iter().map(|(c, o)| (c, o.clone())),
+    ))
 }
 
 /// Routes new complaints for the pull stage with compiled mappings.
@@ -159,6 +182,10 @@ pub fn embedded() -> Mappings {
         SourceFile {
             path: PathBuf::from("mappings/rules.toml"),
             text: include_str!("../../mappings/rules.toml").to_string(),
+        },
+        SourceFile {
+            path: PathBuf::from("mappings/kewenangan.toml"),
+            text: include_str!("../../mappings/kewenangan.toml").to_string(),
         },
     ];
     match Mappings::from_sources(sources, None) {

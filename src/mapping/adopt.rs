@@ -253,6 +253,13 @@ pub fn plan(
         .collect();
     let tree = TopicTree::new(topics);
     for src in &sources[1..] {
+        if src
+            .path
+            .file_name()
+            .is_some_and(|n| n == super::kewenangan::FILE)
+        {
+            continue;
+        }
         let rules = toml::from_str::<RulesFile>(&src.text)
             .map_err(|e| AdoptError::Parse {
                 file: src.path.clone(),

@@ -62,6 +62,10 @@ pub fn read_sources(dir: &Path) -> Result<Vec<SourceFile>, Vec<Diagnostic>> {
             ),
         ));
     }
+    let authority = dir.join(super::kewenangan::FILE);
+    if authority.exists() {
+        paths.push(authority);
+    }
     let mut out = Vec::new();
     for p in paths {
         match crate::limits::read_capped(&p, crate::limits::MAX_MAPPING_FILE_BYTES) {
@@ -532,6 +536,8 @@ fn compile_rule(
         any: phrase_list(ctx, file, lex, &r.keywords_any),
         all: phrase_list(ctx, file, lex, &r.keywords_all),
         none: phrase_list(ctx, file, lex, &r.keywords_none),
+        context: Vec::new(),
+        advice: None,
     };
     let stated = !(r.topics.is_empty()
         && r.klasifikasi.is_empty()
@@ -579,7 +585,22 @@ pub fn build(
         }
     };
     let mut rule_raw: Vec<(usize, Vec<RawRule>)> = Vec::new();
+    let is_authority = |s: &SourceFile| {
+        s.path
+            .file_name()
+            .is_some_and(|n| n == super::kewenangan::FILE)
+    };
+    let mut lex = Lexicon::default();
+    let mut matters = Vec::new();
+    let mut rules: Vec<Rule> = Vec::new();
     for (i, s) in sources.iter().enumerate().skip(1) {
+        if is_authority(s) {
+            for (rule, matter) in super::kewenangan::compile(s, i, &mut lex, &mut ctx.diags) {
+                rules.push(rule);
+                matters.push(matter);
+            }
+            continue;
+        }
         match toml::from_str::<RulesFile>(&s.text) {
             Ok(f) => rule_raw.push((i, f.rule)),
             Err(e) => ctx.diags.push(Diagnostic::from_toml(&s.path, &s.text, &e)),
@@ -601,8 +622,6 @@ pub fn build(
     }
     let mut codes: Vec<&str> = parsed.iter().map(|p| p.opd.code.as_str()).collect();
     codes.dedup();
-    let mut lex = Lexicon::default();
-    let mut rules: Vec<Rule> = Vec::new();
     let mut seen: HashMap<String, (usize, usize)> = HashMap::new();
     for (file, raws) in &rule_raw {
         for r in raws {
@@ -695,7 +714,7 @@ pub fn build(
     let (opds, metas): (Vec<Opd>, Vec<OpdMeta>) =
         parsed.into_iter().map(|p| (p.opd, p.meta)).unzip();
     Ok((
-        Mappings::assemble(revision, opds, metas, rules, lex, tree, sources),
+        Mappings::assemble(revision, opds, metas, rules, lex, tree, sources, matters),
         warnings,
     ))
 }

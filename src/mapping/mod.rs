@@ -21,6 +21,8 @@
 
 mod active;
 pub mod adopt;
+pub mod history;
+pub mod kewenangan;
 mod keywords;
 mod load;
 mod raw;
@@ -50,6 +52,20 @@ use world::TopicTree;
 pub const TRIAGE: &str = "ADMIN";
 /// The rule id recorded when no rule matched.
 pub const FALLBACK_RULE: &str = "fallback";
+/// The rule id recorded when the evidence is too close to call (the complaint goes to
+/// the triage desk with its candidates).
+pub const DOUBT_RULE: &str = "ragu";
+/// Rules of this priority or more decide alone, without weighing (an administrator's
+/// override; the shipped rules stay below it).
+pub const DECISIVE_PRIORITY: i64 = 1000;
+/// Rules of this priority or more are specific: when one wins, other evidence does not
+/// send the complaint to triage.
+pub const SPECIFIC_PRIORITY: i64 = 800;
+/// How much stronger another OPD's evidence must be than the winner's for the complaint
+/// to go to triage (see [`Candidate::score`]).
+pub const DOUBT_MARGIN: u32 = 4;
+/// The rule id recorded when no rule matched and similar past complaints decided.
+pub const HISTORY_RULE: &str = "riwayat";
 
 /// An OPD (or the triage desk) as `opd.toml` defines it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -142,6 +158,34 @@ pub struct Explanation {
     pub matched: Option<MatchedRule>,
     /// Every rule checked before the decision, in evaluation order.
     pub rejected: Vec<Rejected>,
+    /// The suggested action (a matter of `kewenangan.toml`: "Bukan Wewenang: milik …").
+    pub suggestion: Option<String>,
+    /// The OPDs the evidence points to, strongest first, with their evidence (shown when
+    /// more than one OPD is in play).
+    pub candidates: Vec<Candidate>,
+    /// Similar complaints disposed before, and where they went.
+    pub similar: Vec<history::Similar>,
+}
+
+/// An OPD that the complaint's evidence points to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Candidate {
+    pub opd: String,
+    /// The weight of the evidence (title word 4, text word 2, topic 3; rules of priority
+    /// 800 or more count double, general words of priority under 300 half).
+    pub score: u32,
+    /// One line per piece of evidence: the rule and what it found.
+    pub evidence: Vec<String>,
+}
+
+/// What the administrator is told about a complaint: where it routes, a suggested
+/// action, the candidates when in doubt, similar past complaints.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Advice {
+    pub route: Route,
+    pub suggestion: Option<String>,
+    pub candidates: Vec<Candidate>,
+    pub similar: Vec<history::Similar>,
 }
 
 impl fmt::Display for Explanation {
@@ -162,16 +206,51 @@ impl fmt::Display for Explanation {
                     writeln!(f, "  held: {h}")?;
                 }
             }
+            None if self.route.rule_id == DOUBT_RULE => writeln!(
+                f,
+                "The evidence is too close to call: the complaint goes to triage ({TRIAGE}) with its candidates."
+            )?,
+            None if self.route.rule_id == HISTORY_RULE => writeln!(
+                f,
+                "No rule matched: similar complaints disposed before decided ({})",
+                self.route.opd
+            )?,
             None => writeln!(
                 f,
                 "No rule matched: the complaint goes to triage ({TRIAGE})."
             )?,
         }
-        if self.rejected.is_empty() {
+        if let Some(s) = &self.suggestion {
+            writeln!(f, "Suggested action: {s}")?;
+        }
+        if self.candidates.len() > 1 {
+            writeln!(f, "Candidates (evidence weight):")?;
+            for c in &self.candidates {
+                writeln!(f, "  {} ({}): {}", c.opd, c.score, c.evidence.join("; "))?;
+            }
+        }
+        if !self.similar.is_empty() {
+            writeln!(f, "Similar complaints disposed before:")?;
+            for s in &self.similar {
+                writeln!(f, "  {s}")?;
+            }
+        }
+        let quiet = |r: &&Rejected| {
+            r.id.starts_with(kewenangan::RULE_PREFIX)
+                && r.failed.starts_with("text contains none of")
+        };
+        let silent = self.rejected.iter().filter(quiet).count();
+        if silent > 0 {
+            writeln!(
+                f,
+                "{silent} matter(s) of kewenangan.toml (outside the regency's authority) did not match."
+            )?;
+        }
+        if self.rejected.len() == silent {
             write!(f, "No rule was checked before it.")
         } else {
             write!(f, "Rules checked before it that did not match:")?;
-            for r in &self.rejected {
+            for r in self.rejected.iter().filter(|r| !quiet(r)) {
                 write!(
                     f,
                     "\n  {} (priority {}, to {}): {}",
@@ -208,6 +287,38 @@ pub struct Mappings {
     sources: Vec<SourceFile>,
     by_code: HashMap<String, Vec<usize>>,
     by_wilayah: HashMap<String, Vec<usize>>,
+    /// The matters of `kewenangan.toml`.
+    matters: Vec<kewenangan::Matter>,
+    /// Complaints disposed before (the store's), when attached.
+    history: Option<std::sync::Arc<history::History>>,
+}
+
+/// The evidence gathered for one complaint.
+struct Decision<'r> {
+    /// The first rule that matched (highest priority) and its OPD.
+    first: Option<(&'r Rule, String)>,
+    /// The route taken.
+    route: Route,
+    /// The candidates, strongest first (empty unless more than one OPD is in play).
+    candidates: Vec<Candidate>,
+}
+
+/// Evidence already counted for some OPD.
+#[derive(Default)]
+struct Claimed {
+    phrases: Vec<u32>,
+    topic: bool,
+}
+
+/// An OPD's evidence while deciding.
+struct Weigh<'r> {
+    opd: String,
+    score: u32,
+    rules: Vec<&'r Rule>,
+    phrases: Vec<u32>,
+    /// Some phrase was found in the title.
+    in_title: bool,
+    topic: bool,
 }
 
 enum Outcome<'a> {
@@ -239,6 +350,7 @@ impl Mappings {
         load::build(sources, topics)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn assemble(
         revision: String,
         opds: Vec<Opd>,
@@ -247,6 +359,7 @@ impl Mappings {
         lex: Lexicon,
         tree: TopicTree,
         sources: Vec<SourceFile>,
+        matters: Vec<kewenangan::Matter>,
     ) -> Mappings {
         let mut by_code: HashMap<String, Vec<usize>> = HashMap::new();
         let mut by_wilayah: HashMap<String, Vec<usize>> = HashMap::new();
@@ -267,7 +380,26 @@ impl Mappings {
             sources,
             by_code,
             by_wilayah,
+            matters,
+            history: None,
         }
+    }
+
+    /// The matters of `kewenangan.toml` (outside the regency's authority).
+    pub fn matters(&self) -> &[kewenangan::Matter] {
+        &self.matters
+    }
+
+    /// These mappings with the complaints disposed before: they are shown as similar
+    /// complaints, and decide when no rule matches ([`HISTORY_RULE`]).
+    pub fn with_history(mut self, h: history::History) -> Mappings {
+        self.history = Some(std::sync::Arc::new(h));
+        self
+    }
+
+    /// The attached history, if any.
+    pub fn history(&self) -> Option<&history::History> {
+        self.history.as_deref()
     }
 
     /// Short SHA-256 (hex) of the mapping files' names and bytes.
@@ -385,57 +517,239 @@ impl Mappings {
         }
     }
 
-    /// Routes a complaint: exactly one OPD, the same for the same input and files.
-    pub fn route(&self, c: &Complaint, on: NaiveDate) -> Route {
-        SCRATCH.with(|s| {
-            let mut s = s.borrow_mut();
-            let v = self.view(c, &mut s);
-            for r in &self.rules {
-                if let Outcome::Routed(r, opd) = self.outcome(r, &v, on) {
-                    return Route {
-                        opd,
-                        rule_id: r.id.clone(),
+    /// The evidence one matched rule brings to its OPD.
+    /// A phrase (or the topic) counts once, for the first OPD that claims it: rules
+    /// written as fallbacks of one another (a kalurahan matter with and without a location)
+    /// or sharing a word do not make a rival out of the same evidence.
+    fn weigh<'r>(&self, r: &'r Rule, v: &View, w: &mut Weigh<'r>, claimed: &mut Claimed) {
+        let tier = |base: u32| -> u32 {
+            if r.priority >= 800 {
+                base * 2
+            } else if r.priority < 300 {
+                base.div_ceil(2)
+            } else {
+                base
+            }
+        };
+        for &p in r.title_any.iter().chain(&r.any).chain(&r.all) {
+            if w.phrases.contains(&p) || claimed.phrases.contains(&p) {
+                continue;
+            }
+            let base = if v.title.get(p) {
+                4
+            } else if v.body.get(p) {
+                2
+            } else {
+                continue;
+            };
+            w.phrases.push(p);
+            claimed.phrases.push(p);
+            w.in_title |= base == 4;
+            w.score += tier(base);
+        }
+        if r.states(rules::Cond::Topic) && !w.topic && !claimed.topic {
+            w.topic = true;
+            claimed.topic = true;
+            w.score += tier(3);
+        }
+        if r.states(rules::Cond::Tags) || r.states(rules::Cond::Location) {
+            w.score += 1;
+        }
+        w.rules.push(r);
+    }
+
+    fn candidate(&self, w: &Weigh, v: &View) -> Candidate {
+        Candidate {
+            opd: w.opd.clone(),
+            score: w.score,
+            evidence: w
+                .rules
+                .iter()
+                .map(|r| {
+                    let held: Vec<String> = r
+                        .conds
+                        .iter()
+                        .filter(|k| !matches!(k, rules::Cond::KeywordsNone))
+                        .map(|k| r.describe_held(*k, v, &self.tree, &self.lex))
+                        .collect();
+                    format!("rule {}: {}", r.id, held.join(", "))
+                })
+                .collect(),
+        }
+    }
+
+    /// Weighs every rule that matches. The first (highest priority) decides unless
+    /// another OPD's evidence is at least as strong: then the complaint goes to the
+    /// triage desk with the candidates ([`DOUBT_RULE`]). Matters of `kewenangan.toml` and
+    /// rules that target the triage desk decide alone.
+    fn decide<'r>(&'r self, v: &View, on: NaiveDate, full: bool) -> Decision<'r> {
+        let mut first: Option<(&Rule, String)> = None;
+        let mut weighs: Vec<Weigh> = Vec::new();
+        let mut claimed = Claimed::default();
+        for r in &self.rules {
+            let Outcome::Routed(r, opd) = self.outcome(r, v, on) else {
+                continue;
+            };
+            if first.is_none() {
+                if opd == TRIAGE || r.advice.is_some() || r.priority >= DECISIVE_PRIORITY {
+                    return Decision {
+                        route: Route {
+                            opd,
+                            rule_id: r.id.clone(),
+                        },
+                        first: Some((r, TRIAGE.to_string())),
+                        candidates: Vec::new(),
                     };
                 }
+                first = Some((r, opd.clone()));
             }
+            if opd == TRIAGE {
+                continue;
+            }
+            let i = match weighs.iter().position(|w| w.opd == opd) {
+                Some(i) => i,
+                None => {
+                    weighs.push(Weigh {
+                        opd,
+                        score: 0,
+                        rules: Vec::new(),
+                        phrases: Vec::new(),
+                        in_title: false,
+                        topic: false,
+                    });
+                    weighs.len() - 1
+                }
+            };
+            self.weigh(r, v, &mut weighs[i], &mut claimed);
+        }
+        let Some((r, opd)) = first else {
+            return Decision {
+                first: None,
+                route: Route {
+                    opd: TRIAGE.to_string(),
+                    rule_id: FALLBACK_RULE.to_string(),
+                },
+                candidates: Vec::new(),
+            };
+        };
+        let top = weighs[0].score;
+        let rival = weighs[1..].iter().max_by_key(|w| w.score);
+        let weak = {
+            let w = &weighs[0];
+            w.phrases.len() <= 1 && !w.in_title && !w.topic
+        };
+        // Rules of priority 800 or more name a specific matter (a hospital, a disaster,
+        // a civil-registry document): their evidence is not second-guessed.
+        let specific = r.priority >= SPECIFIC_PRIORITY;
+        let doubt = !specific
+            && rival.is_some_and(|w| {
+                // The rest of the text points elsewhere, clearly more than to the winner
+                // (two more words in the text, or one more in the title)…
+                w.score >= top + DOUBT_MARGIN
+                // …or the winner's only evidence is one word of the text (not the
+                // title, no topic), against the topic.
+                || (weak && w.topic)
+            });
+        let candidates = if (doubt || full) && weighs.len() > 1 {
+            let mut c: Vec<Candidate> = weighs.iter().map(|w| self.candidate(w, v)).collect();
+            c.sort_by_key(|c| std::cmp::Reverse(c.score));
+            c
+        } else {
+            Vec::new()
+        };
+        // The winner's one weak word against overwhelming evidence elsewhere (at least
+        // twice its weight and two more words): the evidence decides.
+        let overwhelmed = rival.filter(|w| !specific && weak && w.score >= 2 * top + DOUBT_MARGIN);
+        let route = if let Some(w) = overwhelmed {
+            Route {
+                opd: w.opd.clone(),
+                rule_id: w.rules[0].id.clone(),
+            }
+        } else if doubt {
             Route {
                 opd: TRIAGE.to_string(),
-                rule_id: FALLBACK_RULE.to_string(),
+                rule_id: DOUBT_RULE.to_string(),
             }
-        })
+        } else {
+            Route {
+                opd: opd.clone(),
+                rule_id: r.id.clone(),
+            }
+        };
+        Decision {
+            first: Some((r, opd)),
+            route,
+            candidates,
+        }
+    }
+
+    /// Routes a complaint: exactly one OPD, the same for the same input and files (and
+    /// attached history).
+    pub fn route(&self, c: &Complaint, on: NaiveDate) -> Route {
+        let route = SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            let v = self.view(c, &mut s);
+            self.decide(&v, on, false).route
+        });
+        if route.rule_id == FALLBACK_RULE
+            && let Some(h) = &self.history
+            && let Some(opd) = h.decide(c)
+            && self.opd_on(&opd, on).is_some()
+        {
+            return Route {
+                opd,
+                rule_id: HISTORY_RULE.to_string(),
+            };
+        }
+        route
+    }
+
+    /// The route with what the administrator should see: the suggested action, the
+    /// candidates and similar past complaints (for `triage list` and the API).
+    pub fn advise(&self, c: &Complaint, on: NaiveDate) -> Advice {
+        let e = self.explain(c, on);
+        Advice {
+            route: e.route,
+            suggestion: e.suggestion,
+            candidates: e.candidates,
+            similar: e.similar,
+        }
     }
 
     /// Routes and says why: the rule that matched, the conditions that held, and for each
-    /// rule checked before it the condition that failed.
+    /// rule checked before it the condition that failed; the suggested action, the
+    /// candidates and similar complaints disposed before.
     pub fn explain(&self, c: &Complaint, on: NaiveDate) -> Explanation {
-        SCRATCH.with(|s| {
+        let mut e = SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
             let v = self.view(c, &mut s);
+            let d = self.decide(&v, on, true);
             let mut rejected = Vec::new();
+            let mut matched = None;
+            // The rule recorded on the route (the highest priority, or the rule of the
+            // OPD whose evidence overwhelmed it).
+            let winner = self
+                .rules
+                .iter()
+                .find(|r| r.id == d.route.rule_id)
+                .map(|r| r.index);
             for r in &self.rules {
+                if Some(r.index) == winner {
+                    let held = ORDER
+                        .into_iter()
+                        .filter(|k| r.states(*k))
+                        .map(|k| r.describe_held(k, &v, &self.tree, &self.lex))
+                        .collect();
+                    matched = Some(MatchedRule {
+                        id: r.id.clone(),
+                        description: r.description.clone(),
+                        priority: r.priority,
+                        held,
+                    });
+                    break;
+                }
                 match self.outcome(r, &v, on) {
-                    Outcome::Routed(r, opd) => {
-                        let held = ORDER
-                            .into_iter()
-                            .filter(|k| r.states(*k))
-                            .map(|k| r.describe_held(k, &v, &self.tree, &self.lex))
-                            .collect();
-                        return Explanation {
-                            tracking_id: c.tracking_id,
-                            revision: self.revision.clone(),
-                            route: Route {
-                                opd,
-                                rule_id: r.id.clone(),
-                            },
-                            matched: Some(MatchedRule {
-                                id: r.id.clone(),
-                                description: r.description.clone(),
-                                priority: r.priority,
-                                held,
-                            }),
-                            rejected,
-                        };
-                    }
+                    Outcome::Routed(..) => {}
                     Outcome::Failed(cond, why) => rejected.push(Rejected {
                         id: r.id.clone(),
                         priority: r.priority,
@@ -447,17 +761,31 @@ impl Mappings {
                     }),
                 }
             }
+            let doubt = d.route.rule_id == DOUBT_RULE;
             Explanation {
                 tracking_id: c.tracking_id,
                 revision: self.revision.clone(),
-                route: Route {
-                    opd: TRIAGE.to_string(),
-                    rule_id: FALLBACK_RULE.to_string(),
-                },
-                matched: None,
+                suggestion: d.first.as_ref().and_then(|(r, _)| r.advice.clone()),
+                candidates: d.candidates,
+                route: d.route,
+                matched: if doubt { None } else { matched },
                 rejected,
+                similar: Vec::new(),
             }
-        })
+        });
+        if let Some(h) = &self.history {
+            e.similar = h.similar(c, 3);
+            if e.route.rule_id == FALLBACK_RULE
+                && let Some(opd) = h.decide(c)
+                && self.opd_on(&opd, on).is_some()
+            {
+                e.route = Route {
+                    opd,
+                    rule_id: HISTORY_RULE.to_string(),
+                };
+            }
+        }
+        e
     }
 
     /// Compares with the platform: every topic of `topics` reached by some rule

@@ -47,6 +47,10 @@ pub struct Rule {
     pub any: Vec<u32>,
     pub all: Vec<u32>,
     pub none: Vec<u32>,
+    /// `context_any` of a `kewenangan.toml` matter: one of these must also occur.
+    pub context: Vec<u32>,
+    /// The suggested action shown with the route (matters of `kewenangan.toml`).
+    pub advice: Option<String>,
 }
 
 /// The parts of a complaint the conditions look at, normalised once.
@@ -158,10 +162,11 @@ pub enum Cond {
     TitleAny,
     KeywordsAny,
     KeywordsAll,
+    Context,
     KeywordsNone,
 }
 
-pub const ORDER: [Cond; 9] = [
+pub const ORDER: [Cond; 10] = [
     Cond::Klasifikasi,
     Cond::Channel,
     Cond::Topic,
@@ -170,6 +175,7 @@ pub const ORDER: [Cond; 9] = [
     Cond::TitleAny,
     Cond::KeywordsAny,
     Cond::KeywordsAll,
+    Cond::Context,
     Cond::KeywordsNone,
 ];
 
@@ -199,6 +205,7 @@ impl Rule {
             Cond::TitleAny => !self.title_any.is_empty(),
             Cond::KeywordsAny => !self.any.is_empty(),
             Cond::KeywordsAll => !self.all.is_empty(),
+            Cond::Context => !self.context.is_empty(),
             Cond::KeywordsNone => !self.none.is_empty(),
         }
     }
@@ -222,6 +229,7 @@ impl Rule {
             Cond::TitleAny => v.hits.title.get(self.index),
             Cond::KeywordsAny => v.hits.any.get(self.index),
             Cond::KeywordsAll => v.hits.all[self.index as usize] as usize == self.all.len(),
+            Cond::Context => self.context.iter().any(|p| v.has(*p)),
             Cond::KeywordsNone => !v.hits.none.get(self.index),
         }
     }
@@ -287,6 +295,7 @@ impl Rule {
             Cond::TitleAny => format!("title contains {}", found(&self.title_any, true)),
             Cond::KeywordsAny => format!("text contains {}", found(&self.any, false)),
             Cond::KeywordsAll => format!("text contains all of {}", found(&self.all, false)),
+            Cond::Context => format!("text also contains {}", found(&self.context, false)),
             Cond::KeywordsNone => format!(
                 "text contains none of {}",
                 quoted(self.none.iter().map(|p| lex.phrase(*p).text.clone()), 5)
@@ -336,6 +345,7 @@ impl Rule {
                     5
                 )
             ),
+            Cond::Context => format!("text contains none of {}", phrases(&self.context)),
             Cond::KeywordsNone => format!(
                 "text contains the excluded {}",
                 quoted(
@@ -388,6 +398,16 @@ impl Rule {
                 && later.title_any.iter().all(|p| self.any.contains(p)));
         let all_ok = self.all.iter().all(|p| later.all.contains(p));
         let none_ok = self.none.iter().all(|p| later.none.contains(p));
-        topics_ok && locations_ok && target_ok && title_ok && any_ok && all_ok && none_ok
+        let context_ok = self.context.is_empty()
+            || (!later.context.is_empty()
+                && later.context.iter().all(|p| self.context.contains(p)));
+        topics_ok
+            && locations_ok
+            && target_ok
+            && title_ok
+            && any_ok
+            && all_ok
+            && none_ok
+            && context_ok
     }
 }

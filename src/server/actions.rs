@@ -17,6 +17,11 @@ impl OpdDirectory {
     pub fn from_mappings(m: &Mappings, _day: NaiveDate) -> OpdDirectory {
         OpdDirectory(Arc::new(m.clone()))
     }
+
+    /// What the mappings advise for a complaint at the triage desk.
+    pub fn advise(&self, c: &crate::model::Complaint, day: NaiveDate) -> crate::mapping::Advice {
+        self.0.advise(c, day)
+    }
 }
 
 impl Directory for OpdDirectory {

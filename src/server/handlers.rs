@@ -387,6 +387,10 @@ struct ComplaintDetail {
     redacted: bool,
     history: Vec<Event>,
     outbox: Vec<OutboxView>,
+    /// At the triage desk: the suggested action, candidates and similar complaints
+    /// disposed before, from the mapping files in force (issue 15).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    advice: Option<crate::mapping::Advice>,
 }
 
 /// The stored complaint if the caller may read it; 404 otherwise.
@@ -450,6 +454,12 @@ async fn show_complaint(
             history.into_iter().map(redact_event).collect()
         },
         outbox: entries.iter().map(|e| OutboxView::of(e, private)).collect(),
+        advice: (private && sc.opd() == crate::mapping::TRIAGE).then(|| {
+            state
+                .inner
+                .opds
+                .advise(&sc.complaint, crate::mapping::today_wib())
+        }),
     })
     .into_response())
 }
