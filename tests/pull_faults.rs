@@ -39,6 +39,15 @@ async fn converges(seed: u64, faults: Faults, total_timeout: u64) {
             break;
         }
     }
+    if faults.malformed_item_every == 0 {
+        // The faulted pulls themselves converged and lost nothing, before any repair.
+        assert_eq!(
+            outcomes.last(),
+            Some(&Some(RunOutcome::Ok)),
+            "{faults:?}: never converged: {outcomes:?}"
+        );
+        assert_store_equals_truth(&env.store, &env.truth());
+    }
     // The faults stop; a reconcile repairs whatever was set aside.
     env.sim.set_faults(Faults::default());
     let r = env.pull(&opts(Mode::Reconcile)).await;
