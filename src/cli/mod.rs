@@ -209,9 +209,10 @@ fn init_tracing(format: LogFormat, level: &str) {
 pub const RUNTIME_WORKER_THREADS: usize = 2;
 /// Threads for blocking work (the store): the most at once, however many requests wait.
 pub const RUNTIME_BLOCKING_THREADS: usize = 8;
-/// Every thread the process may have: the runtime's, sled's own (flusher, I/O), the main
-/// thread and headroom. `deploy/systemd/agent/sp4n.service` sets TasksMax above this.
-pub const RUNTIME_THREAD_BUDGET: usize = RUNTIME_WORKER_THREADS + RUNTIME_BLOCKING_THREADS + 8;
+/// Every thread the process may have: the runtime's, sled's own (flusher, and an I/O pool
+/// that grows on demand: 19 threads in all were seen under load), the main thread and
+/// headroom. `deploy/systemd/agent/sp4n.service` sets TasksMax (32) above this.
+pub const RUNTIME_THREAD_BUDGET: usize = RUNTIME_WORKER_THREADS + RUNTIME_BLOCKING_THREADS + 14;
 
 /// Parses `args` and runs the command (used by `main` and tests).
 pub fn run(cli: Cli) -> Result<i32, CliError> {

@@ -357,7 +357,7 @@ fn segments_left_by_an_interrupted_compaction_are_deleted_at_open() {
         b"old",
     )
     .unwrap();
-    let s = Store::open(dir.path()).unwrap();
+    let s = reopen(dir.path());
     assert_eq!(segments(dir.path()), live);
     assert_eq!(
         s.get_complaint(1).unwrap().unwrap().complaint,
@@ -453,4 +453,19 @@ fn readers_see_every_record_while_compactions_move_them() {
     for r in readers {
         assert!(r.join().expect("a reader failed") > 0);
     }
+}
+
+/// Opens the store again in this process. sled's flusher thread may still hold the
+/// dropped store's file lock for a moment (a dead process holds none), so a refused lock
+/// is tried again, for at most five seconds.
+fn reopen(path: &std::path::Path) -> Store {
+    for _ in 0..250 {
+        match Store::open(path) {
+            Err(e) if e.to_string().contains("could not acquire lock") => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            other => return other.unwrap(),
+        }
+    }
+    Store::open(path).unwrap()
 }
