@@ -12,27 +12,6 @@ fn shipped() -> Mappings {
         .0
 }
 
-/// Prints the explanation of the labelled cases whose title contains `$EXPLAIN`
-/// (a tuning aid on `labelled.toml` only): `EXPLAIN=banjir cargo test --test
-/// mapping_authority explain_labelled -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn explain_labelled() {
-    let file = std::env::var("CASES").unwrap_or("labelled.toml".into());
-    let m = shipped();
-    let want = std::env::var("EXPLAIN").unwrap_or_default().to_lowercase();
-    for (i, k) in load_cases(&file).iter().enumerate() {
-        if k.title.to_lowercase().contains(&want) {
-            println!(
-                "== {} (expected {})\n{}\n",
-                k.title,
-                k.expected,
-                m.explain(&k.complaint(i as u64 + 1), day())
-            );
-        }
-    }
-}
-
 /// The tuning cases written for issue 15 (`fixtures/routing/tuning.toml`), scored like
 /// `labelled.toml`.
 #[test]
